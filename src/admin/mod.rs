@@ -1,0 +1,1 @@
+//! The admin HTTP endpoint (`/metrics`) and the metrics registry.

@@ -1,0 +1,160 @@
+//! The configuration contract of DESIGN §1: resolved types with defaults applied.
+//!
+//! `parse` turns TOML text into a [`Config`] or a list of every problem found, each with the
+//! key path (`limits.max_message_size`, `virtual_server[1].bind[0]`) and the reason.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::policy::IpList;
+
+/// The whole, validated configuration. Every default is already applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub server: Server,
+    /// At least one. Each carries its effective (site merged with override) settings.
+    pub virtual_servers: Vec<VirtualServer>,
+    pub delivery: Delivery,
+    /// `[[domain]]` entries, in file order.
+    pub domains: Vec<Domain>,
+    pub admin: Admin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    /// Default: the host name.
+    pub fqdn: String,
+    /// Default: `localhost`.
+    pub default_domain: String,
+    pub data_dir: PathBuf,
+    /// Resolved: never 0 (0 in the file means one per online CPU).
+    pub shards: usize,
+    /// `data_dir/spool` unless set.
+    pub spool_dir: PathBuf,
+    /// `data_dir/drop` unless set.
+    pub drop_dir: PathBuf,
+    /// `data_dir/pickup` unless set.
+    pub pickup_dir: PathBuf,
+    /// `data_dir/badmail` unless set.
+    pub badmail_dir: PathBuf,
+    /// `data_dir/log` unless set.
+    pub log_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VsState {
+    Started,
+    Paused,
+    Stopped,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VirtualServer {
+    pub name: String,
+    pub bind: Vec<SocketAddr>,
+    pub state: VsState,
+    /// The virtual server's own default domain, else `server.default_domain`.
+    pub default_domain: String,
+    /// Site `[limits]` with this server's overrides applied key by key.
+    pub limits: Limits,
+    /// Site `[relay]` with this server's overrides applied key by key.
+    pub relay: Relay,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// 0 = unlimited.
+    pub inbound_connections: u32,
+    pub connection_timeout: Duration,
+    /// Bytes.
+    pub max_message_size: u64,
+    /// Bytes.
+    pub max_session_size: u64,
+    pub max_recipients: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListMode {
+    /// Only the listed clients are allowed.
+    Only,
+    /// Everyone but the listed clients is allowed.
+    AllExcept,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relay {
+    pub mode: ListMode,
+    pub list: IpList,
+    pub allow_authenticated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub outbound_connections: u32,
+    pub connections_per_domain: u32,
+    /// 0 = unlimited.
+    pub messages_per_connection: u32,
+    pub retry_intervals: Vec<Duration>,
+    pub subsequent_retry_interval: Duration,
+    pub max_retries: u32,
+    pub delay_notification: Duration,
+    pub expiration: Duration,
+    pub max_hop_count: u32,
+    pub masquerade_domain: String,
+    pub smart_host: String,
+    pub attempt_direct_before_smart_host: bool,
+    pub reverse_dns_lookup: bool,
+    pub ndr_copy_to: String,
+    pub dns_servers: Vec<SocketAddr>,
+    pub remote_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainKind {
+    Local,
+    Alias,
+    Remote,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Domain {
+    /// Lower case; remote names may start with `*.`.
+    pub name: String,
+    pub kind: DomainKind,
+    pub allow_relay: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Admin {
+    /// `None` when `listen = ""` (admin endpoint off).
+    pub listen: Option<SocketAddr>,
+}
+
+/// One problem in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct ConfigError {
+    /// Key path, e.g. `virtual_server[0].limits.max_message_size`.
+    pub path: String,
+    pub reason: String,
+}
+
+/// Every problem found in a file, in file order where possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+/// The configuration `tern serve` runs without `--config` (DESIGN §1).
+pub const EMBEDDED_DEFAULT: &str = include_str!("default.toml");
+
+/// Parses and validates TOML text.
+pub fn parse(text: &str) -> Result<Config, ConfigErrors> {
+    let _ = text;
+    todo!("config helper")
+}
+
+/// Reads and parses a file; an unreadable file is one error with path `<file>`.
+pub fn load(path: &std::path::Path) -> Result<Config, ConfigErrors> {
+    let _ = path;
+    todo!("config helper")
+}

@@ -1,0 +1,1 @@
+//! The SMTP server side: session state machine, connection IO, listeners.

@@ -1,0 +1,1 @@
+//! Shard start-up, per-shard state, signals and shutdown.
