@@ -1,1 +1,6 @@
-//! The admin HTTP endpoint (`/metrics`) and the metrics registry.
+//! The admin HTTP endpoint (`GET /metrics`) and the metrics registry it renders.
+
+mod http;
+pub mod metrics;
+
+pub use http::serve;

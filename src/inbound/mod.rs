@@ -1,1 +1,15 @@
-//! The SMTP server side: session state machine, connection IO, listeners.
+//! The SMTP server side: the per-virtual-server context, the session state machine (pure:
+//! command lines in, replies and steps out), the connection IO glue and the listeners.
+
+mod conn;
+mod context;
+mod envelope;
+mod listener;
+mod message;
+mod received;
+mod session;
+
+pub use context::VsContext;
+pub use listener::listen;
+pub use received::received_header;
+pub use session::{Session, Step};

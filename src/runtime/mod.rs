@@ -1,1 +1,8 @@
-//! Shard start-up, per-shard state, signals and shutdown.
+//! Shard start-up, signals and shutdown: one glommio executor pinned to each core, each with
+//! its own spool shard, listeners and sessions.
+
+mod shard;
+mod start;
+
+pub use shard::Shard;
+pub use start::{run, RuntimeError};

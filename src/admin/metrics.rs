@@ -1,0 +1,200 @@
+//! Counters written by one shard each (relaxed atomics, no sharing on the hot path) and summed
+//! across shards when `/metrics` is scraped, rendered in the Prometheus text format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use crate::spool::SpoolStats;
+
+/// Why a message or recipient was refused: the `reason` label of
+/// `tern_messages_rejected_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reject {
+    /// SIZE= or body above `max_message_size`.
+    Size,
+    /// Bare CR or LF in the body.
+    BareEol,
+    /// More `Received:` headers than `max_hop_count`.
+    HopCount,
+    /// RCPT to a non-local domain from a client that may not relay.
+    Relay,
+    /// RCPT beyond `max_recipients`.
+    Recipients,
+    /// The spool could not store the message.
+    Spool,
+    /// Closed because the session size limit was reached.
+    SessionSize,
+}
+
+impl Reject {
+    pub const ALL: [Reject; 7] = [
+        Reject::Size,
+        Reject::BareEol,
+        Reject::HopCount,
+        Reject::Relay,
+        Reject::Recipients,
+        Reject::Spool,
+        Reject::SessionSize,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Reject::Size => "size",
+            Reject::BareEol => "bare_eol",
+            Reject::HopCount => "hop_count",
+            Reject::Relay => "relay",
+            Reject::Recipients => "recipients",
+            Reject::Spool => "spool",
+            Reject::SessionSize => "session_size",
+        }
+    }
+}
+
+/// Counters of one virtual server on one shard.
+#[derive(Debug, Default)]
+pub struct VsCounters {
+    pub connections_current: AtomicI64,
+    pub connections_total: AtomicU64,
+    pub messages_received: AtomicU64,
+    pub bytes_received: AtomicU64,
+    pub drop_deliveries: AtomicU64,
+    rejected: [AtomicU64; Reject::ALL.len()],
+}
+
+impl VsCounters {
+    pub fn reject(&self, reason: Reject) {
+        self.rejected[reason as usize].fetch_add(1, Relaxed);
+    }
+
+    pub fn rejected(&self, reason: Reject) -> u64 {
+        self.rejected[reason as usize].load(Relaxed)
+    }
+}
+
+/// Everything one shard counts.
+#[derive(Debug)]
+pub struct ShardMetrics {
+    /// One entry per virtual server, in configuration order.
+    pub vs: Vec<VsCounters>,
+    pub spool: Arc<SpoolStats>,
+}
+
+/// The registry: per-shard counters plus the virtual server names for labels.
+#[derive(Debug)]
+pub struct Metrics {
+    pub vs_names: Vec<String>,
+    pub shards: Vec<Arc<ShardMetrics>>,
+}
+
+impl Metrics {
+    pub fn new(vs_names: Vec<String>, shards: usize) -> Metrics {
+        let shards = (0..shards)
+            .map(|_| {
+                Arc::new(ShardMetrics {
+                    vs: vs_names.iter().map(|_| VsCounters::default()).collect(),
+                    spool: Arc::new(SpoolStats::default()),
+                })
+            })
+            .collect();
+        Metrics { vs_names, shards }
+    }
+
+    fn sum_vs(&self, vs: usize, f: impl Fn(&VsCounters) -> i64) -> i64 {
+        self.shards.iter().map(|s| f(&s.vs[vs])).sum()
+    }
+
+    fn sum_spool(&self, f: impl Fn(&SpoolStats) -> u64) -> u64 {
+        self.shards.iter().map(|s| f(&s.spool)).sum()
+    }
+
+    /// The Prometheus text exposition of every counter, summed over shards.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        let per_vs: [(&str, &str, &str, fn(&VsCounters) -> i64); 5] = [
+            ("tern_connections_inbound_current", "gauge", "Open inbound SMTP connections.", |c| {
+                c.connections_current.load(Relaxed)
+            }),
+            ("tern_connections_inbound_total", "counter", "Inbound SMTP connections accepted.", |c| {
+                c.connections_total.load(Relaxed) as i64
+            }),
+            ("tern_messages_received_total", "counter", "Messages accepted (250 after DATA/BDAT).", |c| {
+                c.messages_received.load(Relaxed) as i64
+            }),
+            ("tern_bytes_received_total", "counter", "Message bytes accepted.", |c| {
+                c.bytes_received.load(Relaxed) as i64
+            }),
+            ("tern_drop_deliveries_total", "counter", "Messages written to the Drop directory.", |c| {
+                c.drop_deliveries.load(Relaxed) as i64
+            }),
+        ];
+        for (name, kind, help, get) in per_vs {
+            header(&mut out, name, kind, help);
+            for (i, vs) in self.vs_names.iter().enumerate() {
+                let _ = writeln!(out, "{name}{{virtual_server=\"{}\"}} {}", escape(vs), self.sum_vs(i, get));
+            }
+        }
+        let name = "tern_messages_rejected_total";
+        header(&mut out, name, "counter", "Messages or recipients refused, by reason.");
+        for (i, vs) in self.vs_names.iter().enumerate() {
+            for reason in Reject::ALL {
+                let n = self.sum_vs(i, |c| c.rejected(reason) as i64);
+                let _ = writeln!(
+                    out,
+                    "{name}{{virtual_server=\"{}\",reason=\"{}\"}} {n}",
+                    escape(vs),
+                    reason.label()
+                );
+            }
+        }
+        let spool: [(&str, &str, &str, fn(&SpoolStats) -> u64); 3] = [
+            ("tern_queue_messages", "gauge", "Messages accepted and not yet final.", |s| {
+                s.queued.load(Relaxed)
+            }),
+            ("tern_spool_fsyncs_total", "counter", "fdatasync calls on spool segments.", |s| {
+                s.fsyncs.load(Relaxed)
+            }),
+            ("tern_spool_bytes_written_total", "counter", "Bytes appended to spool segments.", |s| {
+                s.bytes_written.load(Relaxed)
+            }),
+        ];
+        for (name, kind, help, get) in spool {
+            header(&mut out, name, kind, help);
+            let _ = writeln!(out, "{name} {}", self.sum_spool(get));
+        }
+        out
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Escapes a label value (backslash, quote, newline) per the exposition format.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_summed_over_shards_with_labels() {
+        let m = Metrics::new(vec!["a".into(), "b \"x\"".into()], 2);
+        m.shards[0].vs[0].messages_received.fetch_add(3, Relaxed);
+        m.shards[1].vs[0].messages_received.fetch_add(4, Relaxed);
+        m.shards[1].vs[1].reject(Reject::Relay);
+        m.shards[0].vs[1].connections_current.fetch_add(1, Relaxed);
+        m.shards[0].spool.queued.fetch_add(5, Relaxed);
+        m.shards[1].spool.queued.fetch_add(2, Relaxed);
+        let text = m.render();
+        assert!(text.contains("tern_messages_received_total{virtual_server=\"a\"} 7\n"), "{text}");
+        assert!(text.contains(
+            "tern_messages_rejected_total{virtual_server=\"b \\\"x\\\"\",reason=\"relay\"} 1\n"
+        ));
+        assert!(text.contains("tern_connections_inbound_current{virtual_server=\"b \\\"x\\\"\"} 1\n"));
+        assert!(text.contains("tern_queue_messages 7\n"));
+        assert!(text.contains("# TYPE tern_queue_messages gauge\n"));
+    }
+}

@@ -1,0 +1,53 @@
+//! What a session needs to know about its virtual server, resolved once at start-up.
+
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+
+use crate::admin::metrics::{ShardMetrics, VsCounters};
+use crate::config::{Config, Limits, Relay, VirtualServer};
+use crate::policy::Domains;
+
+/// One virtual server as seen by the sessions of one shard.
+#[derive(Debug)]
+pub struct VsContext {
+    /// Position in the configuration (metrics label index).
+    pub index: usize,
+    pub name: String,
+    pub fqdn: String,
+    pub default_domain: String,
+    pub limits: Limits,
+    pub relay: Relay,
+    pub domains: Domains,
+    pub max_hop_count: u32,
+    /// Open connections of this virtual server across all shards (for `inbound_connections`).
+    pub open_connections: Arc<AtomicU32>,
+    metrics: Arc<ShardMetrics>,
+}
+
+impl VsContext {
+    pub fn new(
+        config: &Config,
+        index: usize,
+        vs: &VirtualServer,
+        open_connections: Arc<AtomicU32>,
+        metrics: Arc<ShardMetrics>,
+    ) -> VsContext {
+        VsContext {
+            index,
+            name: vs.name.clone(),
+            fqdn: config.server.fqdn.clone(),
+            default_domain: vs.default_domain.clone(),
+            limits: vs.limits.clone(),
+            relay: vs.relay.clone(),
+            domains: Domains::new(config, &vs.default_domain),
+            max_hop_count: config.delivery.max_hop_count,
+            open_connections,
+            metrics,
+        }
+    }
+
+    /// This virtual server's counters on this shard.
+    pub fn counters(&self) -> &VsCounters {
+        &self.metrics.vs[self.index]
+    }
+}

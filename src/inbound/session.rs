@@ -1,0 +1,170 @@
+//! The inbound session state machine: one command line in, one [`Step`] out. No IO here; the
+//! connection glue (`conn.rs`) reads lines and message bytes and writes the replies.
+
+use std::net::IpAddr;
+use std::rc::Rc;
+
+use super::context::VsContext;
+use super::envelope::Transaction;
+use crate::proto::command::{self, Command};
+use crate::proto::reply::{Reply, Status};
+
+/// After this many refused commands the client is disconnected.
+pub const MAX_ERRORS: u32 = 20;
+
+/// What the connection does next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Send the reply and read the next command.
+    Reply(Reply),
+    /// Send the reply and close the connection.
+    Close(Reply),
+    /// Send the `354` reply, then read message data up to `CRLF.CRLF`.
+    Data(Reply),
+    /// Read the next `size` bytes as a BDAT chunk; `first` starts a new message. With
+    /// `discard`, the chunk is read and thrown away and `discard` is the reply.
+    Bdat { size: u64, last: bool, first: bool, discard: Option<Reply> },
+}
+
+/// The greeting state: nothing yet, or the EHLO/HELO name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helo {
+    pub name: String,
+    pub esmtp: bool,
+}
+
+/// One inbound SMTP session.
+pub struct Session {
+    pub(super) vs: Rc<VsContext>,
+    pub(super) peer: IpAddr,
+    pub(super) helo: Option<Helo>,
+    pub(super) tx: Option<Transaction>,
+    /// Sum of message bytes received in this session (for `max_session_size`).
+    pub(super) session_bytes: u64,
+    errors: u32,
+}
+
+impl Session {
+    pub fn new(vs: Rc<VsContext>, peer: IpAddr) -> Session {
+        Session { vs, peer, helo: None, tx: None, session_bytes: 0, errors: 0 }
+    }
+
+    pub fn greeting(&self) -> Reply {
+        Reply::plain(220, vec![format!("{} ESMTP tern ready", self.vs.fqdn).into()])
+    }
+
+    pub fn context(&self) -> &VsContext {
+        &self.vs
+    }
+
+    /// Handles one command line (without CRLF).
+    pub fn command(&mut self, line: &[u8]) -> Step {
+        let step = match command::parse(line) {
+            Ok(cmd) => self.dispatch(cmd),
+            Err(e) => Step::Reply(e.reply()),
+        };
+        self.count_errors(step)
+    }
+
+    /// The reply for a command line longer than the 512-octet limit.
+    pub fn line_too_long(&mut self) -> Step {
+        self.count_errors(Step::Reply(Reply::new(500, Status(5, 5, 2), "Line too long")))
+    }
+
+    fn count_errors(&mut self, step: Step) -> Step {
+        let failed = match &step {
+            Step::Reply(r) => r.code >= 500,
+            Step::Bdat { discard: Some(r), .. } => r.code >= 500,
+            _ => false,
+        };
+        if !failed {
+            return step;
+        }
+        self.errors += 1;
+        if self.errors < MAX_ERRORS {
+            return step;
+        }
+        let reply = Reply::new(421, Status(4, 7, 0), format!("{} Too many errors, closing", self.vs.fqdn));
+        match step {
+            Step::Bdat { size, last, .. } => Step::Bdat { size, last, first: false, discard: Some(reply) },
+            _ => Step::Close(reply),
+        }
+    }
+
+    fn dispatch(&mut self, cmd: Command) -> Step {
+        match cmd {
+            Command::Ehlo(name) => Step::Reply(self.ehlo(name, true)),
+            Command::Helo(name) => Step::Reply(self.ehlo(name, false)),
+            Command::Mail { from, params } => Step::Reply(self.mail(from, params)),
+            Command::Rcpt { to } => Step::Reply(self.rcpt(to)),
+            Command::Data => self.data(),
+            Command::Bdat { size, last } => self.bdat(size, last),
+            Command::Rset => {
+                self.tx = None;
+                Step::Reply(Reply::new(250, Status(2, 0, 0), "Reset OK"))
+            }
+            Command::Noop => Step::Reply(Reply::new(250, Status(2, 0, 0), "OK")),
+            Command::Quit => Step::Close(Reply::new(221, Status(2, 0, 0), format!("{} closing", self.vs.fqdn))),
+            Command::Vrfy => Step::Reply(Reply::new(
+                252,
+                Status(2, 5, 0),
+                "Cannot VRFY user, but will accept message and attempt delivery",
+            )),
+            Command::Help => Step::Reply(Reply::new(
+                214,
+                Status(2, 0, 0),
+                "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
+            )),
+            Command::StartTls | Command::Auth(_) => {
+                Step::Reply(Reply::new(502, Status(5, 5, 1), "Command not implemented"))
+            }
+        }
+    }
+
+    fn ehlo(&mut self, name: String, esmtp: bool) -> Reply {
+        self.tx = None;
+        self.helo = Some(Helo { name, esmtp });
+        let first = format!("{} Hello [{}]", self.vs.fqdn, self.peer);
+        if !esmtp {
+            return Reply::plain(250, vec![first.into()]);
+        }
+        let size = format!("SIZE {}", self.vs.limits.max_message_size);
+        Reply::plain(
+            250,
+            vec![
+                first.into(),
+                "PIPELINING".into(),
+                size.into(),
+                "8BITMIME".into(),
+                "ENHANCEDSTATUSCODES".into(),
+                "CHUNKING".into(),
+                "SMTPUTF8".into(),
+            ],
+        )
+    }
+
+    fn data(&mut self) -> Step {
+        match self.tx.as_mut() {
+            Some(tx) if !tx.rcpts.is_empty() && !tx.bdat_started => {
+                Step::Data(Reply::new(354, Status(2, 0, 0), "Start mail input; end with <CRLF>.<CRLF>"))
+            }
+            Some(tx) if tx.bdat_started => Step::Reply(bad_sequence("DATA not allowed after BDAT")),
+            Some(_) => Step::Reply(bad_sequence("No valid recipients")),
+            None => Step::Reply(bad_sequence("Need MAIL command")),
+        }
+    }
+
+    fn bdat(&mut self, size: u64, last: bool) -> Step {
+        let (first, discard) = match self.tx.as_mut() {
+            Some(tx) if !tx.rcpts.is_empty() => (!std::mem::replace(&mut tx.bdat_started, true), None),
+            Some(_) => (false, Some(bad_sequence("No valid recipients"))),
+            None => (false, Some(bad_sequence("Need MAIL command"))),
+        };
+        Step::Bdat { size, last, first, discard }
+    }
+}
+
+/// `503 5.5.1`: a command out of sequence.
+pub(super) fn bad_sequence(text: &'static str) -> Reply {
+    Reply::new(503, Status(5, 5, 1), text)
+}

@@ -1,0 +1,237 @@
+//! Starting the shards, waiting for them to be ready, and stopping them on SIGTERM/SIGINT.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use glommio::net::TcpListener;
+use glommio::{LocalExecutorBuilder, Placement};
+
+use super::shard::Shard;
+use crate::admin::metrics::Metrics;
+use crate::config::{Config, VsState};
+use crate::inbound::{listen, VsContext};
+use crate::local::DropDir;
+use crate::policy::Domains;
+use crate::spool::Spool;
+
+/// io_uring registered memory per shard: small, since RLIMIT_MEMLOCK is often 8 MiB.
+const IO_MEMORY: usize = 1 << 20;
+/// How often a shard looks at the shutdown flag.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(50);
+/// How long sessions get to finish after SIGTERM before the shard stops anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot create {path}: {source}")]
+    Directory { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Bind(String),
+    #[error("shard {shard}: {reason}")]
+    Shard { shard: usize, reason: String },
+    #[error("cannot start executor for shard {shard}: {reason}")]
+    Executor { shard: usize, reason: String },
+    #[error("signals: {0}")]
+    Signals(std::io::Error),
+}
+
+/// Everything a shard needs from the process.
+struct Shared {
+    config: Config,
+    metrics: Arc<Metrics>,
+    open_connections: Vec<Arc<AtomicU32>>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Runs the server until SIGTERM or SIGINT; returns once every shard has stopped.
+pub fn run(config: Config) -> Result<(), RuntimeError> {
+    create_dirs(&config)?;
+    check_binds(&config)?;
+    ignore_sigxfsz();
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, stop.clone()).map_err(RuntimeError::Signals)?;
+    }
+    let names = config.virtual_servers.iter().map(|v| v.name.clone()).collect();
+    let metrics = Arc::new(Metrics::new(names, config.server.shards));
+    if let Some(addr) = config.admin.listen {
+        let (bound, _thread) = crate::admin::serve(addr, metrics.clone())
+            .map_err(|e| RuntimeError::Bind(format!("admin.listen: cannot bind {addr}: {e}")))?;
+        tracing::info!("admin: metrics on http://{bound}/metrics");
+    }
+    let open_connections = config.virtual_servers.iter().map(|_| Arc::new(AtomicU32::new(0))).collect();
+    let shared = Arc::new(Shared { config, metrics, open_connections, stop: stop.clone() });
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let cpus = allowed_cpus();
+    let mut handles = Vec::new();
+    for k in 0..shared.config.server.shards {
+        let (shared, ready) = (shared.clone(), ready_tx.clone());
+        let placement = Placement::Fixed(cpus[k % cpus.len()]);
+        let handle = LocalExecutorBuilder::new(placement)
+            .name(&format!("tern-shard-{k}"))
+            .io_memory(IO_MEMORY)
+            .spawn(move || run_shard(k, shared, ready))
+            .map_err(|e| RuntimeError::Executor { shard: k, reason: e.to_string() })?;
+        handles.push(handle);
+    }
+    drop(ready_tx);
+    let mut first_error = None;
+    for _ in 0..handles.len() {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+                stop.store(true, Ordering::SeqCst);
+            }
+            Err(_) => break,
+        }
+    }
+    if first_error.is_none() {
+        log_ready(&shared.config);
+    }
+    for handle in handles {
+        let _ = handle.join();
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+    }
+}
+
+fn log_ready(config: &Config) {
+    for vs in config.virtual_servers.iter().filter(|v| v.state == VsState::Started) {
+        let binds: Vec<String> = vs.bind.iter().map(SocketAddr::to_string).collect();
+        tracing::info!("virtual server \"{}\" listening on {}", vs.name, binds.join(", "));
+    }
+    tracing::info!("ready: {} shard(s)", config.server.shards);
+}
+
+/// The body of one shard's executor.
+async fn run_shard(k: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(), RuntimeError>>) {
+    let shard = match open_shard(k, &shared).await {
+        Ok(shard) => shard,
+        Err(reason) => {
+            let _ = ready.send(Err(RuntimeError::Shard { shard: k, reason }));
+            return;
+        }
+    };
+    let listeners = match bind_listeners(&shard, &shared.config) {
+        Ok(listeners) => listeners,
+        Err(reason) => {
+            let _ = ready.send(Err(RuntimeError::Bind(reason)));
+            return;
+        }
+    };
+    let _ = ready.send(Ok(()));
+    while !shared.stop.load(Ordering::SeqCst) {
+        glommio::timer::sleep(SHUTDOWN_POLL).await;
+    }
+    drop(listeners);
+    shard.begin_shutdown();
+    let deadline = Instant::now() + SHUTDOWN_GRACE;
+    while shard.sessions.get() > 0 && Instant::now() < deadline {
+        glommio::timer::sleep(Duration::from_millis(20)).await;
+    }
+    if let Err(e) = shard.spool.flush().await {
+        tracing::error!("shard {k}: final spool sync failed: {e}");
+    }
+}
+
+/// Opens the spool shard (replaying it), the Drop directory, and resumes recovered mail.
+async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
+    let config = &shared.config;
+    let metrics = shared.metrics.shards[k].clone();
+    let (spool, recovered) = Spool::open(&config.server.spool_dir, k, config.server.shards, metrics.spool.clone())
+        .await
+        .map_err(|e| format!("spool: {e}"))?;
+    if !recovered.is_empty() {
+        tracing::info!("shard {k}: recovered {} queued message(s)", recovered.len());
+    }
+    let drop_dir = DropDir::open(&config.server.drop_dir)
+        .await
+        .map_err(|e| format!("drop directory {}: {e}", config.server.drop_dir.display()))?;
+    let contexts = config
+        .virtual_servers
+        .iter()
+        .enumerate()
+        .map(|(i, vs)| Rc::new(VsContext::new(config, i, vs, shared.open_connections[i].clone(), metrics.clone())))
+        .collect();
+    let site = Domains::new(config, &config.server.default_domain);
+    let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics));
+    shard.resume(recovered).await;
+    Ok(shard)
+}
+
+/// Binds this shard's listener for every address of every started virtual server.
+fn bind_listeners(shard: &Rc<Shard>, config: &Config) -> Result<Vec<glommio::Task<()>>, String> {
+    let mut tasks = Vec::new();
+    for (i, vs) in config.virtual_servers.iter().enumerate() {
+        if vs.state != VsState::Started {
+            continue;
+        }
+        for addr in &vs.bind {
+            let listener = TcpListener::bind(addr)
+                .map_err(|e| format!("virtual_server[{i}].bind: cannot bind {addr}: {e}"))?;
+            let ctx = shard.virtual_servers[i].clone();
+            tasks.push(glommio::spawn_local(listen(listener, ctx, shard.clone())));
+        }
+    }
+    Ok(tasks)
+}
+
+fn create_dirs(config: &Config) -> Result<(), RuntimeError> {
+    let s = &config.server;
+    for dir in [&s.data_dir, &s.spool_dir, &s.drop_dir, &s.pickup_dir, &s.badmail_dir, &s.log_dir] {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| RuntimeError::Directory { path: dir.display().to_string(), source })?;
+    }
+    Ok(())
+}
+
+/// Listeners use SO_REUSEPORT (one per shard), which would silently share a port with another
+/// process of the same user: refuse to start when an address is already taken.
+fn check_binds(config: &Config) -> Result<(), RuntimeError> {
+    for (i, vs) in config.virtual_servers.iter().enumerate() {
+        if vs.state != VsState::Started {
+            continue;
+        }
+        for addr in &vs.bind {
+            StdListener::bind(addr)
+                .map_err(|e| RuntimeError::Bind(format!("virtual_server[{i}].bind: cannot bind {addr}: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// The CPUs this process may run on (its affinity mask), in order.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: `set` is a plain bitmask owned by this frame; sched_getaffinity fills it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
+    let cpus: Vec<usize> = if ok {
+        (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect()
+    } else {
+        Vec::new()
+    };
+    if cpus.is_empty() {
+        vec![0]
+    } else {
+        cpus
+    }
+}
+
+/// A file size limit (RLIMIT_FSIZE) must make a spool write fail with EFBIG, not kill the
+/// process with SIGXFSZ.
+fn ignore_sigxfsz() {
+    // SAFETY: installing SIG_IGN for SIGXFSZ has no handler code and no shared state.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
