@@ -50,7 +50,7 @@ impl Session {
     }
 
     pub fn greeting(&self) -> Reply {
-        Reply::plain(220, vec![format!("{} ESMTP tern ready", self.vs.fqdn).into()])
+        Reply::plain(220, vec![format!("{} ESMTP {} ready", self.vs.fqdn, self.vs.name).into()])
     }
 
     pub fn context(&self) -> &VsContext {
