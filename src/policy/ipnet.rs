@@ -118,7 +118,7 @@ mod tests {
             ("example.com", "expected an IP address"),
             ("10.0.0/8", "expected an IP address"),
             ("10.0.0.1/8", "host bits"),
-            ("192.0.2.0/23", "host bits"),
+            ("192.0.3.0/23", "host bits"),
             ("2001:db8::1/32", "host bits"),
             ("10.0.0.0/33", "0 to 32"),
             ("::/129", "0 to 128"),
