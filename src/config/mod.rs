@@ -3,6 +3,17 @@
 //! `parse` turns TOML text into a [`Config`] or a list of every problem found, each with the
 //! key path (`limits.max_message_size`, `virtual_server[1].bind[0]`) and the reason.
 
+mod host;
+mod reader;
+mod resolve;
+mod stage;
+mod units;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -144,17 +155,74 @@ pub struct ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
+impl fmt::Display for ConfigErrors {
+    /// One `path: reason` per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+pub use resolve::DEFAULT_VS_NAME;
+pub use stage::NOT_SUPPORTED;
+pub use units::{parse_duration, parse_size};
+
 /// The configuration `tern serve` runs without `--config` (DESIGN §1).
 pub const EMBEDDED_DEFAULT: &str = include_str!("default.toml");
 
 /// Parses and validates TOML text.
 pub fn parse(text: &str) -> Result<Config, ConfigErrors> {
-    let _ = text;
-    todo!("config helper")
+    parse_with(text, NOT_SUPPORTED)
+}
+
+/// [`parse`] with a given list of refused keys (tests use it to exercise later-stage keys).
+fn parse_with(text: &str, not_supported: &[&str]) -> Result<Config, ConfigErrors> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(text, &e))?;
+    let errors = reader::Errors::default();
+    let config = {
+        let mut root = reader::Section::root(&table, &errors, not_supported);
+        resolve::config(&mut root)
+    };
+    let errors = errors.into_vec();
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// A TOML syntax error as one error at `<toml>`, with the line and column.
+fn syntax_error(text: &str, error: &toml::de::Error) -> ConfigErrors {
+    let message = error.message().trim();
+    let reason = match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_string(),
+    };
+    ConfigErrors(vec![ConfigError {
+        path: "<toml>".into(),
+        reason,
+    }])
 }
 
 /// Reads and parses a file; an unreadable file is one error with path `<file>`.
 pub fn load(path: &std::path::Path) -> Result<Config, ConfigErrors> {
-    let _ = path;
-    todo!("config helper")
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            path: "<file>".into(),
+            reason: format!("cannot read {}: {e}", path.display()),
+        }])
+    })?;
+    parse(&text)
 }
