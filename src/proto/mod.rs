@@ -3,6 +3,8 @@
 pub mod address;
 pub mod command;
 pub mod data;
+mod domain;
 pub mod headers;
+mod path;
 pub mod reply;
 pub mod stuff;
