@@ -12,12 +12,15 @@ pub struct Address {
 impl Address {
     /// `local@domain`, or just `local` without a domain. A quoted local part keeps its quotes.
     pub fn to_text(&self) -> String {
-        todo!("proto helper")
+        match &self.domain {
+            Some(domain) => format!("{}@{}", self.local, domain),
+            None => self.local.clone(),
+        }
     }
 
     /// True when the local part and domain are 7-bit ASCII (no SMTPUTF8 needed).
     pub fn is_ascii(&self) -> bool {
-        todo!("proto helper")
+        self.local.is_ascii() && self.domain.as_deref().is_none_or(str::is_ascii)
     }
 }
 
@@ -41,4 +44,48 @@ pub struct MailParams {
     pub size: Option<u64>,
     pub body: Body,
     pub smtputf8: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(local: &str, domain: Option<&str>) -> Address {
+        Address {
+            local: local.into(),
+            domain: domain.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn text_and_ascii() {
+        let cases = [
+            (
+                address("user", Some("example.com")),
+                "user@example.com",
+                true,
+            ),
+            (address("Post.Master", None), "Post.Master", true),
+            (
+                address("\"a b\"", Some("[192.0.2.1]")),
+                "\"a b\"@[192.0.2.1]",
+                true,
+            ),
+            (
+                address("jörg", Some("example.com")),
+                "jörg@example.com",
+                false,
+            ),
+            (
+                address("user", Some("münchen.de")),
+                "user@münchen.de",
+                false,
+            ),
+            (address("用户", None), "用户", false),
+        ];
+        for (address, text, ascii) in cases {
+            assert_eq!(address.to_text(), text);
+            assert_eq!(address.is_ascii(), ascii, "{text}");
+        }
+    }
 }

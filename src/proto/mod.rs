@@ -3,6 +3,9 @@
 pub mod address;
 pub mod command;
 pub mod data;
+mod domain;
+mod eol;
 pub mod headers;
+mod path;
 pub mod reply;
 pub mod stuff;
