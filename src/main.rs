@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use tern::config;
 
 #[derive(Parser)]
-#[command(name = "tern", version, about = "tern: a thread-per-core mail transfer agent for bulk relay")]
+#[command(
+    name = "tern",
+    version,
+    about = "tern: a thread-per-core mail transfer agent for bulk relay"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,7 +34,8 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TERN_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("TERN_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "tern-loadgen", version, about = "Load generator, sink and tuning advisor for tern")]
+#[command(
+    name = "tern-loadgen",
+    version,
+    about = "Load generator, sink and tuning advisor for tern"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -7,7 +7,10 @@ use std::thread::JoinHandle;
 use super::metrics::Metrics;
 
 /// Binds `addr` and serves until the process exits. Returns the bound address and the thread.
-pub fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+pub fn serve(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let server = tiny_http::Server::http(addr).map_err(std::io::Error::other)?;
     let bound = server
         .server_addr()
@@ -26,7 +29,11 @@ pub fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<(Socket
     Ok((bound, thread))
 }
 
-fn respond(method: &tiny_http::Method, url: &str, metrics: &Metrics) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+fn respond(
+    method: &tiny_http::Method,
+    url: &str,
+    metrics: &Metrics,
+) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     let path = url.split('?').next().unwrap_or(url);
     match (method, path) {
         (tiny_http::Method::Get, "/metrics") => {
@@ -37,7 +44,9 @@ fn respond(method: &tiny_http::Method, url: &str, metrics: &Metrics) -> tiny_htt
             .expect("static header is valid");
             tiny_http::Response::from_string(metrics.render()).with_header(content_type)
         }
-        (_, "/metrics") => tiny_http::Response::from_string("method not allowed\n").with_status_code(405),
+        (_, "/metrics") => {
+            tiny_http::Response::from_string("method not allowed\n").with_status_code(405)
+        }
         _ => tiny_http::Response::from_string("not found\n").with_status_code(404),
     }
 }

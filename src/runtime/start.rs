@@ -28,7 +28,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("cannot create {path}: {source}")]
-    Directory { path: String, source: std::io::Error },
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Bind(String),
     #[error("shard {shard}: {reason}")]
@@ -56,15 +59,28 @@ pub fn run(config: Config) -> Result<(), RuntimeError> {
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).map_err(RuntimeError::Signals)?;
     }
-    let names = config.virtual_servers.iter().map(|v| v.name.clone()).collect();
+    let names = config
+        .virtual_servers
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
     let metrics = Arc::new(Metrics::new(names, config.server.shards));
     if let Some(addr) = config.admin.listen {
         let (bound, _thread) = crate::admin::serve(addr, metrics.clone())
             .map_err(|e| RuntimeError::Bind(format!("admin.listen: cannot bind {addr}: {e}")))?;
         tracing::info!("admin: metrics on http://{bound}/metrics");
     }
-    let open_connections = config.virtual_servers.iter().map(|_| Arc::new(AtomicU32::new(0))).collect();
-    let shared = Arc::new(Shared { config, metrics, open_connections, stop: stop.clone() });
+    let open_connections = config
+        .virtual_servers
+        .iter()
+        .map(|_| Arc::new(AtomicU32::new(0)))
+        .collect();
+    let shared = Arc::new(Shared {
+        config,
+        metrics,
+        open_connections,
+        stop: stop.clone(),
+    });
     let (ready_tx, ready_rx) = mpsc::channel();
     let cpus = allowed_cpus();
     let mut handles = Vec::new();
@@ -75,7 +91,10 @@ pub fn run(config: Config) -> Result<(), RuntimeError> {
             .name(&format!("tern-shard-{k}"))
             .io_memory(IO_MEMORY)
             .spawn(move || run_shard(k, shared, ready))
-            .map_err(|e| RuntimeError::Executor { shard: k, reason: e.to_string() })?;
+            .map_err(|e| RuntimeError::Executor {
+                shard: k,
+                reason: e.to_string(),
+            })?;
         handles.push(handle);
     }
     drop(ready_tx);
@@ -106,9 +125,17 @@ pub fn run(config: Config) -> Result<(), RuntimeError> {
 }
 
 fn log_ready(config: &Config) {
-    for vs in config.virtual_servers.iter().filter(|v| v.state == VsState::Started) {
+    for vs in config
+        .virtual_servers
+        .iter()
+        .filter(|v| v.state == VsState::Started)
+    {
         let binds: Vec<String> = vs.bind.iter().map(SocketAddr::to_string).collect();
-        tracing::info!("virtual server \"{}\" listening on {}", vs.name, binds.join(", "));
+        tracing::info!(
+            "virtual server \"{}\" listening on {}",
+            vs.name,
+            binds.join(", ")
+        );
     }
     tracing::info!("ready: {} shard(s)", config.server.shards);
 }
@@ -148,9 +175,14 @@ async fn run_shard(k: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(),
 async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
     let config = &shared.config;
     let metrics = shared.metrics.shards[k].clone();
-    let (spool, recovered) = Spool::open(&config.server.spool_dir, k, config.server.shards, metrics.spool.clone())
-        .await
-        .map_err(|e| format!("spool: {e}"))?;
+    let (spool, recovered) = Spool::open(
+        &config.server.spool_dir,
+        k,
+        config.server.shards,
+        metrics.spool.clone(),
+    )
+    .await
+    .map_err(|e| format!("spool: {e}"))?;
     if !recovered.is_empty() {
         tracing::info!("shard {k}: recovered {} queued message(s)", recovered.len());
     }
@@ -161,7 +193,15 @@ async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
         .virtual_servers
         .iter()
         .enumerate()
-        .map(|(i, vs)| Rc::new(VsContext::new(config, i, vs, shared.open_connections[i].clone(), metrics.clone())))
+        .map(|(i, vs)| {
+            Rc::new(VsContext::new(
+                config,
+                i,
+                vs,
+                shared.open_connections[i].clone(),
+                metrics.clone(),
+            ))
+        })
         .collect();
     let site = Domains::new(config, &config.server.default_domain);
     let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics));
@@ -188,9 +228,18 @@ fn bind_listeners(shard: &Rc<Shard>, config: &Config) -> Result<Vec<glommio::Tas
 
 fn create_dirs(config: &Config) -> Result<(), RuntimeError> {
     let s = &config.server;
-    for dir in [&s.data_dir, &s.spool_dir, &s.drop_dir, &s.pickup_dir, &s.badmail_dir, &s.log_dir] {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| RuntimeError::Directory { path: dir.display().to_string(), source })?;
+    for dir in [
+        &s.data_dir,
+        &s.spool_dir,
+        &s.drop_dir,
+        &s.pickup_dir,
+        &s.badmail_dir,
+        &s.log_dir,
+    ] {
+        std::fs::create_dir_all(dir).map_err(|source| RuntimeError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -203,8 +252,9 @@ fn check_binds(config: &Config) -> Result<(), RuntimeError> {
             continue;
         }
         for addr in &vs.bind {
-            StdListener::bind(addr)
-                .map_err(|e| RuntimeError::Bind(format!("virtual_server[{i}].bind: cannot bind {addr}: {e}")))?;
+            StdListener::bind(addr).map_err(|e| {
+                RuntimeError::Bind(format!("virtual_server[{i}].bind: cannot bind {addr}: {e}"))
+            })?;
         }
     }
     Ok(())
@@ -214,9 +264,13 @@ fn check_binds(config: &Config) -> Result<(), RuntimeError> {
 fn allowed_cpus() -> Vec<usize> {
     // SAFETY: `set` is a plain bitmask owned by this frame; sched_getaffinity fills it.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
+    let ok =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }
+            == 0;
     let cpus: Vec<usize> = if ok {
-        (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect()
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+            .collect()
     } else {
         Vec::new()
     };

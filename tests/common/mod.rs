@@ -36,13 +36,25 @@ pub fn unique_ip() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     let pid = std::process::id();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     let mix = pid.wrapping_mul(2654435761) ^ nanos ^ n.wrapping_mul(40503);
-    format!("127.{}.{}.{}", 1 + (mix >> 16) % 250, (mix >> 8) % 256, 2 + (mix % 250))
+    format!(
+        "127.{}.{}.{}",
+        1 + (mix >> 16) % 250,
+        (mix >> 8) % 256,
+        2 + (mix % 250)
+    )
 }
 
 pub fn free_port(ip: &str) -> u16 {
-    TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap().port()
+    TcpListener::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running `tern serve` process.
@@ -75,15 +87,31 @@ impl Tern {
             .replace("{admin}", &admin.to_string());
         let config_path = dir.path().join("tern.toml");
         std::fs::write(&config_path, config).unwrap();
-        let mut tern = Tern { dir, ip, port, port2, admin, config_path, child: None };
+        let mut tern = Tern {
+            dir,
+            ip,
+            port,
+            port2,
+            admin,
+            config_path,
+            child: None,
+        };
         tern.spawn(adjust);
         tern
     }
 
     fn spawn(&mut self, adjust: impl Fn(&mut Command)) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tern"));
-        cmd.args(["serve", "--config"]).arg(&self.config_path).stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
+        cmd.args(["serve", "--config"])
+            .arg(&self.config_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
         adjust(&mut cmd);
         self.child = Some(cmd.spawn().unwrap());
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -98,7 +126,11 @@ impl Tern {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("tern exited at start ({status}):\n{}", self.log());
             }
-            assert!(Instant::now() < deadline, "tern did not start:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "tern did not start:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -170,7 +202,10 @@ impl Tern {
     pub fn metric(&self, sample: &str) -> f64 {
         let text = self.metrics();
         text.lines()
-            .find_map(|l| l.strip_prefix(sample).and_then(|rest| rest.strip_prefix(' ')))
+            .find_map(|l| {
+                l.strip_prefix(sample)
+                    .and_then(|rest| rest.strip_prefix(' '))
+            })
             .unwrap_or_else(|| panic!("no sample {sample} in:\n{text}"))
             .trim()
             .parse()
@@ -179,9 +214,11 @@ impl Tern {
 
     /// Waits until `sample` equals `value` (counters are updated asynchronously).
     pub fn wait_metric(&self, sample: &str, value: f64) {
-        wait_until(Duration::from_secs(10), || self.metric(sample) == value, || {
-            format!("{sample} = {} (want {value})", self.metric(sample))
-        });
+        wait_until(
+            Duration::from_secs(10),
+            || self.metric(sample) == value,
+            || format!("{sample} = {} (want {value})", self.metric(sample)),
+        );
     }
 
     /// Files in the Drop directory named `*.eml`, sorted.
@@ -215,7 +252,10 @@ pub fn http_get(addr: &str, path: &str) -> String {
     let mut text = String::new();
     stream.read_to_string(&mut text).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.") && head.contains(" 200 "), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.") && head.contains(" 200 "),
+        "{head}"
+    );
     body.to_string()
 }
 
@@ -240,8 +280,13 @@ impl Smtp {
     }
 
     pub fn from_stream(stream: TcpStream) -> Smtp {
-        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        Smtp { reader: BufReader::new(stream.try_clone().unwrap()), stream }
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        Smtp {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            stream,
+        }
     }
 
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) {
@@ -274,7 +319,10 @@ impl Smtp {
     /// Reads a reply and asserts its code.
     pub fn expect(&mut self, code: u16) -> String {
         let reply = self.read_reply();
-        assert!(reply.starts_with(&code.to_string()), "expected {code}, got {reply:?}");
+        assert!(
+            reply.starts_with(&code.to_string()),
+            "expected {code}, got {reply:?}"
+        );
         reply
     }
 
