@@ -8,6 +8,8 @@ mod listener;
 mod message;
 mod received;
 mod session;
+#[cfg(test)]
+mod session_tests;
 
 pub use context::VsContext;
 pub use listener::listen;
