@@ -131,10 +131,10 @@ impl Shared {
                     tracing::warn!(segment = %path.display(), offset = base, error = %e,
                         "spool: batch not stored");
                     self.undo_marks(&effects);
+                    self.cut_back(&file, &path, base).await;
                     for w in waiters {
                         w.send(Err(copy_error(&e)));
                     }
-                    self.cut_back(&file, &path, base).await;
                 }
             }
         }

@@ -93,6 +93,9 @@ impl Shared {
             self.dir_handle.sync().await.map_err(std::io::Error::from)?;
         }
         tracing::debug!(segment = %seg.path.display(), "spool: segment deleted");
+        if let Ok(file) = Rc::try_unwrap(seg.file) {
+            let _ = file.close().await;
+        }
         Ok(())
     }
 

@@ -11,6 +11,10 @@
 //! - `commit`: the batch, the committer task, rollback after a failed write or sync.
 //! - `recovery`: replay of this shard's and adopted segments into the live set.
 //! - `gc`: oldest-first deletion of segments and copy-forward of long-lived messages.
+//!
+//! Adopted segments (from a run with more shards) are copied forward into this shard's own
+//! segments during `open` and then deleted, so after start every message lives in exactly
+//! one shard folder.
 
 mod commit;
 mod gc;
@@ -224,7 +228,11 @@ impl Spool {
         });
         let weak = Rc::downgrade(&shared);
         glommio::spawn_local(commit::run(weak.clone(), shared.commit_kick.clone())).detach();
-        shared.collect().await?;
+        shared.restate(replay.restate).await?;
+        if let Err(e) = shared.collect().await {
+            tracing::warn!(error = %e, "spool: start-up clean-up failed; retried later");
+            shared.gc_kick.raise();
+        }
         glommio::spawn_local(gc::run(weak, shared.gc_kick.clone())).detach();
         let recovered = shared.recovered();
         Ok((Spool(shared), recovered))
@@ -344,6 +352,21 @@ impl Shared {
         };
         self.commit_kick.raise();
         commit::outcome(rx).await.map(|_| ())
+    }
+
+    /// Appends `Done` records for marks found only before a message's latest copy, and waits
+    /// for them to be synced, before any segment may be deleted.
+    async fn restate(&self, restate: recovery::Restate) -> Result<(), SpoolError> {
+        if restate.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut st = self.state.borrow_mut();
+            for (id, recipients) in &restate {
+                encode_done(id, recipients, &mut st.pending.buf);
+            }
+        }
+        self.barrier().await
     }
 
     /// Reads a body, following it if it was copied forward.

@@ -20,7 +20,13 @@ pub(super) struct Replay {
     pub(super) live: HashMap<String, Live>,
     /// Sequence number for this run's first segment.
     pub(super) next_seq: u64,
+    /// Final recipients whose `Done` lies before the message's latest copy in the log; they
+    /// are written again so that deleting older segments cannot lose them.
+    pub(super) restate: Restate,
 }
+
+/// Recipient indices per message id whose `Done` must be written again.
+pub(super) type Restate = Vec<(String, Vec<u16>)>;
 
 /// Replays shard `shard` of `shards` under `root`, creating its folder if needed.
 pub(super) async fn replay(root: &Path, shard: usize, shards: usize) -> Result<Replay, SpoolError> {
@@ -53,11 +59,12 @@ pub(super) async fn replay(root: &Path, shard: usize, shards: usize) -> Result<R
         acc.scan(&seg.path, key, &data);
         segs.insert(key, seg);
     }
-    let live = acc.finish(&mut segs);
+    let (live, restate) = acc.finish(&mut segs);
     Ok(Replay {
         segs,
         live,
         next_seq,
+        restate,
     })
 }
 
@@ -77,11 +84,12 @@ fn adopted_folders(root: &Path, shard: usize, shards: usize) -> io::Result<Vec<u
     Ok(folders)
 }
 
-/// Replay state: every message record seen (latest copy) and `Done` marks for ids whose
-/// message has not been seen yet.
+/// Replay state: every message record seen (latest copy), the marks set by `Done` records
+/// after that copy, and `Done` marks for ids whose message has not been seen yet.
 #[derive(Default)]
 struct Acc {
     msgs: HashMap<String, Live>,
+    covered: HashMap<String, Vec<bool>>,
     orphans: HashMap<String, Vec<u16>>,
 }
 
@@ -132,6 +140,7 @@ impl Acc {
                     .remove(&meta.id)
                     .map_or_else(Vec::new, |m| m.marked);
                 marked.resize(n, false);
+                self.covered.insert(meta.id.clone(), vec![false; n]);
                 let live = Live {
                     meta,
                     body,
@@ -143,27 +152,42 @@ impl Acc {
                 self.msgs.insert(live.meta.id.clone(), live);
             }
             RecordView::Done { id, recipients } => match self.msgs.get_mut(&id) {
-                Some(live) => mark(&mut live.marked, &recipients),
+                Some(live) => {
+                    mark(&mut live.marked, &recipients);
+                    if let Some(covered) = self.covered.get_mut(&id) {
+                        mark(covered, &recipients);
+                    }
+                }
                 None => self.orphans.entry(id).or_default().extend(recipients),
             },
         }
     }
 
-    /// The live set: messages with an unmarked recipient; counts them per segment.
-    fn finish(mut self, segs: &mut BTreeMap<SegKey, Segment>) -> HashMap<String, Live> {
+    /// The live set (messages with an unmarked recipient), counted per segment, and the
+    /// marks of live messages not covered by a `Done` after their latest copy.
+    fn finish(mut self, segs: &mut BTreeMap<SegKey, Segment>) -> (HashMap<String, Live>, Restate) {
         for (id, recipients) in self.orphans {
             if let Some(live) = self.msgs.get_mut(&id) {
                 mark(&mut live.marked, &recipients);
             }
         }
         self.msgs.retain(|_, l| !l.marked.iter().all(|&m| m));
-        for live in self.msgs.values_mut() {
+        let mut restate = Vec::new();
+        for (id, live) in &mut self.msgs {
             live.durable = live.marked.iter().filter(|&&m| m).count();
             if let Some(seg) = segs.get_mut(&live.seg) {
                 seg.live += 1;
             }
+            let covered = &self.covered[id];
+            let uncovered: Vec<u16> = (0..live.marked.len())
+                .filter(|&i| live.marked[i] && !covered[i])
+                .map(|i| i as u16)
+                .collect();
+            if !uncovered.is_empty() {
+                restate.push((id.clone(), uncovered));
+            }
         }
-        self.msgs
+        (self.msgs, restate)
     }
 }
 

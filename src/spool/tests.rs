@@ -360,3 +360,40 @@ fn a_failed_batch_is_cut_off_and_the_spool_keeps_working() {
         assert_eq!(spool.read_body(&rec[1].body).await.unwrap(), b"body c");
     });
 }
+
+#[test]
+fn replay_dedupes_copies_and_merges_done_marks_in_any_order() {
+    run(|dir| async move {
+        let shard = dir.join("shard-0");
+        std::fs::create_dir_all(&shard).unwrap();
+        let write = |seq: u64, records: &[Record]| {
+            let mut buf = Vec::new();
+            for r in records {
+                encode(r, &mut buf);
+            }
+            std::fs::write(shard.join(format!("{seq:016x}.seg")), buf).unwrap();
+        };
+        let msg = |id: &str, n: usize, body: &[u8]| Record::Message {
+            meta: meta(id, n),
+            body: body.to_vec(),
+        };
+        let done = |id: &str, r: &[u16]| Record::Done {
+            id: id.into(),
+            recipients: r.to_vec(),
+        };
+        write(1, &[msg("m", 3, b"old"), done("m", &[1])]);
+        write(2, &[msg("m", 3, b"new"), done("m", &[1]), done("m", &[0])]);
+        write(3, &[done("n", &[0])]);
+        write(4, &[msg("n", 2, b"n body")]);
+
+        for _ in 0..2 {
+            let (spool, rec, stats) = open(&dir, 0, 1).await;
+            assert_eq!(ids(&rec), ["n", "m"], "m was copied forward past n");
+            assert_eq!(rec[0].done, [0]);
+            assert_eq!(rec[1].done, [0, 1]);
+            assert_eq!(spool.read_body(&rec[1].body).await.unwrap(), b"new");
+            assert_eq!(stats.queued.load(Ordering::Relaxed), 2);
+            assert!(segment_files(&dir, 0).len() <= 3);
+        }
+    });
+}
