@@ -10,10 +10,7 @@ use tern::proto::stuff::{stuff_into, unstuff_into};
 /// What a bulk client sends for one message with one recipient.
 const SESSION: &[(&str, &[u8])] = &[
     ("ehlo", b"EHLO client-07.sender.example.net"),
-    (
-        "mail",
-        b"MAIL FROM:<bounces+3f9a2c@mailer.sender.example.net> SIZE=4096 BODY=8BITMIME",
-    ),
+    ("mail", b"MAIL FROM:<bounces+3f9a2c@mailer.sender.example.net> SIZE=4096 BODY=8BITMIME"),
     ("rcpt", b"RCPT TO:<first.last@recipient.example.org>"),
     ("data", b"DATA"),
     ("quit", b"QUIT"),
@@ -80,9 +77,7 @@ fn data_scanner(c: &mut Criterion) {
         let mut input = message(size);
         group.throughput(Throughput::Bytes(input.len() as u64));
         input.extend_from_slice(b"QUIT\r\n");
-        group.bench_with_input(BenchmarkId::from_parameter(name), &input, |b, input| {
-            b.iter(|| scan(black_box(input)))
-        });
+        group.bench_with_input(BenchmarkId::from_parameter(name), &input, |b, input| b.iter(|| scan(black_box(input))));
     }
     group.finish();
 }

@@ -7,11 +7,7 @@ use clap::{Parser, Subcommand};
 use tern::config;
 
 #[derive(Parser)]
-#[command(
-    name = "tern",
-    version,
-    about = "tern: a thread-per-core mail transfer agent for bulk relay"
-)]
+#[command(name = "tern", version, about = "tern: a thread-per-core mail transfer agent for bulk relay")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,10 +29,7 @@ enum Command {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TERN_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TERN_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {

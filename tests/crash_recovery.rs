@@ -32,10 +32,7 @@ const PER_CLIENT: usize = 25;
 
 fn body(client: usize, n: usize) -> String {
     let filler = format!("line of client {client} message {n} ").repeat(3);
-    format!(
-        "Subject: crash {client}/{n}\r\n\r\n{}\r\n..dotted\r\nend\r\n",
-        filler
-    )
+    format!("Subject: crash {client}/{n}\r\n\r\n{}\r\n..dotted\r\nend\r\n", filler)
 }
 
 /// Sends PER_CLIENT messages on one connection; returns (id, body) of the accepted ones.
@@ -45,16 +42,10 @@ fn client(addr: std::net::SocketAddr, c: usize, local_every: usize) -> Vec<(Stri
     let mut accepted = Vec::new();
     for n in 0..PER_CLIENT {
         let local = n % local_every == 0;
-        let rcpt = if local {
-            format!("u{c}x{n}@tern.test")
-        } else {
-            format!("r{c}x{n}@remote.example")
-        };
+        let rcpt = if local { format!("u{c}x{n}@tern.test") } else { format!("r{c}x{n}@remote.example") };
         let b = body(c, n);
         let reply = smtp.send_message("s@sender.test", &[&rcpt], &b);
-        let id = reply
-            .strip_prefix("250 2.0.0 Queued as ")
-            .unwrap_or_else(|| panic!("{reply}"));
+        let id = reply.strip_prefix("250 2.0.0 Queued as ").unwrap_or_else(|| panic!("{reply}"));
         accepted.push((id.to_string(), b, local));
     }
     accepted
@@ -82,13 +73,8 @@ fn spooled(tern: &Tern) -> HashMap<String, Vec<u8>> {
 fn kill_9_then_restart_recovers_every_accepted_message_exactly_once() {
     let mut tern = Tern::start(CONFIG);
     let addr = tern.addr();
-    let threads: Vec<_> = (0..CLIENTS)
-        .map(|c| std::thread::spawn(move || client(addr, c, 5)))
-        .collect();
-    let accepted: Vec<(String, String, bool)> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+    let threads: Vec<_> = (0..CLIENTS).map(|c| std::thread::spawn(move || client(addr, c, 5))).collect();
+    let accepted: Vec<(String, String, bool)> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
     let remote = accepted.iter().filter(|m| !m.2).count();
     let local = accepted.len() - remote;
     tern.kill9();
@@ -105,15 +91,10 @@ fn kill_9_then_restart_recovers_every_accepted_message_exactly_once() {
         if *is_local {
             let file = tern.drop_dir().join(format!("{id}.eml"));
             let content = common::read(&file);
-            assert!(
-                content.ends_with(&body.replace("\r\n..", "\r\n.")),
-                "{id} intact in drop"
-            );
+            assert!(content.ends_with(&body.replace("\r\n..", "\r\n.")), "{id} intact in drop");
             continue;
         }
-        let wire = spool
-            .get(id)
-            .unwrap_or_else(|| panic!("{id} missing from the spool"));
+        let wire = spool.get(id).unwrap_or_else(|| panic!("{id} missing from the spool"));
         let wire = String::from_utf8(wire.clone()).unwrap();
         assert!(wire.starts_with("Received: from load.test "), "{wire}");
         assert!(wire.ends_with(body.as_str()), "{id} intact in the spool");

@@ -42,9 +42,7 @@ fn message_size_is_enforced_at_mail_and_after_the_data() {
     let tern = Tern::start(&base_config("[limits]\nmax_message_size = \"1KB\"\n"));
     let mut smtp = tern.connect();
     smtp.cmd("EHLO a.test", 250);
-    assert!(smtp
-        .cmd("MAIL FROM:<a@a.test> SIZE=1025", 552)
-        .starts_with("552 5.3.4 "));
+    assert!(smtp.cmd("MAIL FROM:<a@a.test> SIZE=1025", 552).starts_with("552 5.3.4 "));
     smtp.cmd("MAIL FROM:<a@a.test> SIZE=1024", 250);
     smtp.cmd("RCPT TO:<x@tern.test>", 250);
     smtp.cmd("DATA", 354);
@@ -53,52 +51,28 @@ fn message_size_is_enforced_at_mail_and_after_the_data() {
     smtp.send(".\r\n");
     assert!(smtp.read_reply().starts_with("552 5.3.4 "));
     let small = "Subject: ok\r\n\r\nfits\r\n";
-    assert!(smtp
-        .send_message("a@a.test", &["x@tern.test"], small)
-        .starts_with("250 "));
-    assert_eq!(
-        tern.metric("tern_messages_rejected_total{virtual_server=\"main\",reason=\"size\"}"),
-        2.0
-    );
-    assert_eq!(
-        tern.metric("tern_messages_received_total{virtual_server=\"main\"}"),
-        1.0
-    );
+    assert!(smtp.send_message("a@a.test", &["x@tern.test"], small).starts_with("250 "));
+    assert_eq!(tern.metric("tern_messages_rejected_total{virtual_server=\"main\",reason=\"size\"}"), 2.0);
+    assert_eq!(tern.metric("tern_messages_received_total{virtual_server=\"main\"}"), 1.0);
     tern.wait_metric("tern_drop_deliveries_total{virtual_server=\"main\"}", 1.0);
-    assert_eq!(
-        tern.drop_files().len(),
-        1,
-        "the oversized message was not stored"
-    );
+    assert_eq!(tern.drop_files().len(), 1, "the oversized message was not stored");
 }
 
 #[test]
 fn the_connection_is_closed_when_the_session_size_is_reached() {
-    let tern = Tern::start(&base_config(
-        "[limits]\nmax_message_size = \"1KB\"\nmax_session_size = \"2KB\"\n",
-    ));
+    let tern = Tern::start(&base_config("[limits]\nmax_message_size = \"1KB\"\nmax_session_size = \"2KB\"\n"));
     let mut smtp = tern.connect();
     smtp.cmd("EHLO a.test", 250);
     let body = format!("Subject: s\r\n\r\n{}\r\n", "q".repeat(900));
-    assert!(smtp
-        .send_message("a@a.test", &["x@tern.test"], &body)
-        .starts_with("250 "));
-    assert!(smtp
-        .send_message("a@a.test", &["x@tern.test"], &body)
-        .starts_with("250 "));
+    assert!(smtp.send_message("a@a.test", &["x@tern.test"], &body).starts_with("250 "));
+    assert!(smtp.send_message("a@a.test", &["x@tern.test"], &body).starts_with("250 "));
     smtp.cmd("MAIL FROM:<a@a.test>", 250);
     smtp.cmd("RCPT TO:<x@tern.test>", 250);
     smtp.cmd("DATA", 354);
     smtp.send(format!("{body}.\r\n"));
-    assert!(
-        smtp.read_reply().starts_with("421 4.7.0 "),
-        "3 x 919 bytes pass 2048: closed"
-    );
+    assert!(smtp.read_reply().starts_with("421 4.7.0 "), "3 x 919 bytes pass 2048: closed");
     assert!(smtp.is_closed());
-    assert_eq!(
-        tern.metric("tern_messages_received_total{virtual_server=\"main\"}"),
-        2.0
-    );
+    assert_eq!(tern.metric("tern_messages_received_total{virtual_server=\"main\"}"), 2.0);
 }
 
 #[test]
@@ -110,10 +84,7 @@ fn recipients_beyond_the_limit_get_452() {
     for i in 0..3 {
         smtp.cmd(&format!("RCPT TO:<r{i}@tern.test>"), 250);
     }
-    assert_eq!(
-        smtp.cmd("RCPT TO:<r3@tern.test>", 452),
-        "452 4.5.3 Too many recipients"
-    );
+    assert_eq!(smtp.cmd("RCPT TO:<r3@tern.test>", 452), "452 4.5.3 Too many recipients");
     smtp.cmd("DATA", 354);
     smtp.send("Subject: three\r\n\r\nx\r\n.\r\n");
     assert!(smtp.read_reply().starts_with("250 "));

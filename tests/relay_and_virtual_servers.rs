@@ -22,14 +22,8 @@ fn relay_lists_decide_who_may_relay() {
         ("[relay]\nlist = [\"127.0.0.1\"]\n", true),
         ("[relay]\nlist = [\"127.0.0.0/8\"]\n", true),
         ("[relay]\nlist = [\"127.0.0.2\", \"::1\"]\n", false),
-        (
-            "[relay]\nmode = \"all_except\"\nlist = [\"127.0.0.1/32\"]\n",
-            false,
-        ),
-        (
-            "[relay]\nmode = \"all_except\"\nlist = [\"10.0.0.0/8\"]\n",
-            true,
-        ),
+        ("[relay]\nmode = \"all_except\"\nlist = [\"127.0.0.1/32\"]\n", false),
+        ("[relay]\nmode = \"all_except\"\nlist = [\"10.0.0.0/8\"]\n", true),
     ];
     for (section, allowed) in cases {
         let tern = Tern::start(&base_config(section));
@@ -37,10 +31,7 @@ fn relay_lists_decide_who_may_relay() {
         if allowed {
             assert_eq!(reply, "250 2.1.5 Recipient OK", "{section}");
         } else {
-            assert_eq!(
-                reply, "550 5.7.1 Relaying denied for <someone@far.example>",
-                "{section}"
-            );
+            assert_eq!(reply, "550 5.7.1 Relaying denied for <someone@far.example>", "{section}");
         }
     }
 }
@@ -52,32 +43,15 @@ fn a_remote_domain_with_allow_relay_accepts_mail_which_stays_queued() {
          [[domain]]\nname = \"*.wild.example\"\nkind = \"remote\"\nallow_relay = true\n",
     ));
     let mut smtp = tern.connect();
-    assert_eq!(
-        rcpt_reply(&mut smtp, "x@partner.example"),
-        "250 2.1.5 Recipient OK"
-    );
-    assert_eq!(
-        smtp.cmd("RCPT TO:<y@deep.wild.example>", 250),
-        "250 2.1.5 Recipient OK"
-    );
-    assert!(smtp
-        .cmd("RCPT TO:<z@wild.example>", 550)
-        .starts_with("550 5.7.1 "));
-    assert!(smtp
-        .cmd("RCPT TO:<z@sub.partner.example>", 550)
-        .starts_with("550 5.7.1 "));
+    assert_eq!(rcpt_reply(&mut smtp, "x@partner.example"), "250 2.1.5 Recipient OK");
+    assert_eq!(smtp.cmd("RCPT TO:<y@deep.wild.example>", 250), "250 2.1.5 Recipient OK");
+    assert!(smtp.cmd("RCPT TO:<z@wild.example>", 550).starts_with("550 5.7.1 "));
+    assert!(smtp.cmd("RCPT TO:<z@sub.partner.example>", 550).starts_with("550 5.7.1 "));
     smtp.cmd("DATA", 354);
     smtp.send("Subject: relay\r\n\r\nx\r\n.\r\n");
     assert!(smtp.read_reply().starts_with("250 2.0.0 Queued as "));
-    assert_eq!(
-        tern.metric("tern_queue_messages"),
-        1.0,
-        "remote mail stays queued"
-    );
-    assert_eq!(
-        tern.metric("tern_messages_rejected_total{virtual_server=\"main\",reason=\"relay\"}"),
-        2.0
-    );
+    assert_eq!(tern.metric("tern_queue_messages"), 1.0, "remote mail stays queued");
+    assert_eq!(tern.metric("tern_messages_rejected_total{virtual_server=\"main\",reason=\"relay\"}"), 2.0);
     assert!(tern.drop_files().is_empty());
 }
 
@@ -112,46 +86,19 @@ listen = "{ip}:{admin}"
     let mut beta = Smtp::connect_raw(beta_addr);
     assert_eq!(beta.read_reply(), "220 mx.tern.test ESMTP beta ready");
 
-    assert!(
-        rcpt_reply(&mut alpha, "x@far.example").starts_with("550 5.7.1 "),
-        "alpha keeps relay closed"
-    );
-    assert_eq!(
-        rcpt_reply(&mut beta, "x@far.example"),
-        "250 2.1.5 Recipient OK"
-    );
-    assert!(
-        beta.cmd("RCPT TO:<postmaster>", 452)
-            .starts_with("452 4.5.3 "),
-        "beta: one recipient"
-    );
+    assert!(rcpt_reply(&mut alpha, "x@far.example").starts_with("550 5.7.1 "), "alpha keeps relay closed");
+    assert_eq!(rcpt_reply(&mut beta, "x@far.example"), "250 2.1.5 Recipient OK");
+    assert!(beta.cmd("RCPT TO:<postmaster>", 452).starts_with("452 4.5.3 "), "beta: one recipient");
     beta.cmd("RSET", 250);
     beta.cmd("MAIL FROM:<a@a.test>", 250);
     beta.cmd("RCPT TO:<postmaster>", 250);
     beta.cmd("DATA", 354);
     beta.send("Subject: beta\r\n\r\nx\r\n.\r\n");
     assert!(beta.read_reply().starts_with("250 "));
-    wait_until(
-        Duration::from_secs(10),
-        || tern.drop_files().len() == 1,
-        || "drop".into(),
-    );
+    wait_until(Duration::from_secs(10), || tern.drop_files().len() == 1, || "drop".into());
     let content = common::read(&tern.drop_files()[0]);
-    assert!(
-        content.contains("X-Receiver: postmaster@beta.test\r\n"),
-        "beta stamps its own domain: {content}"
-    );
-    assert_eq!(
-        tern.metric("tern_connections_inbound_total{virtual_server=\"alpha\"}"),
-        2.0,
-        "harness probe + alpha"
-    );
-    assert_eq!(
-        tern.metric("tern_messages_received_total{virtual_server=\"beta\"}"),
-        1.0
-    );
-    assert_eq!(
-        tern.metric("tern_messages_received_total{virtual_server=\"alpha\"}"),
-        0.0
-    );
+    assert!(content.contains("X-Receiver: postmaster@beta.test\r\n"), "beta stamps its own domain: {content}");
+    assert_eq!(tern.metric("tern_connections_inbound_total{virtual_server=\"alpha\"}"), 2.0, "harness probe + alpha");
+    assert_eq!(tern.metric("tern_messages_received_total{virtual_server=\"beta\"}"), 1.0);
+    assert_eq!(tern.metric("tern_messages_received_total{virtual_server=\"alpha\"}"), 0.0);
 }

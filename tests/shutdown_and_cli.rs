@@ -33,43 +33,18 @@ fn check_config_lists_every_problem_and_fails() {
          [server]\nbogus = 1\n[tls]\ncertificate = \"/x.pem\"\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["check-config", "--config"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tern")).args(["check-config", "--config"]).arg(&bad).output().unwrap();
     assert!(!out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for expected in [
-        "limits.max_session_size",
-        "limits.max_recipients",
-        "server.bogus",
-        "tls",
-        "not supported yet",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected} in:\n{stdout}"
-        );
+    for expected in ["limits.max_session_size", "limits.max_recipients", "server.bogus", "tls", "not supported yet"] {
+        assert!(stdout.contains(expected), "missing {expected} in:\n{stdout}");
     }
     let good = dir.path().join("good.toml");
     std::fs::write(&good, "[server]\ndefault_domain = \"example.com\"\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["check-config", "--config"])
-        .arg(&good)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tern")).args(["check-config", "--config"]).arg(&good).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 
-    let out = Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["serve", "--config"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tern")).args(["serve", "--config"]).arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("limits.max_session_size"));
 }

@@ -5,11 +5,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "tern-loadgen",
-    version,
-    about = "Load generator, sink and tuning advisor for tern"
-)]
+#[command(name = "tern-loadgen", version, about = "Load generator, sink and tuning advisor for tern")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,6 +27,8 @@ fn main() -> ExitCode {
         Command::Send => "send",
         Command::Sink => "sink",
     };
-    eprintln!("tern-loadgen {name}: not built yet; until then benchmark with Postfix's smtp-source (see docs/BENCHMARKS.md)");
+    eprintln!(
+        "tern-loadgen {name}: not built yet; until then benchmark with Postfix's smtp-source (see docs/BENCHMARKS.md)"
+    );
     ExitCode::from(2)
 }

@@ -112,85 +112,42 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
         let per_vs: [Family<VsCounters, i64>; 5] = [
-            (
-                "tern_connections_inbound_current",
-                "gauge",
-                "Open inbound SMTP connections.",
-                |c| c.connections_current.load(Relaxed),
-            ),
-            (
-                "tern_connections_inbound_total",
-                "counter",
-                "Inbound SMTP connections accepted.",
-                |c| c.connections_total.load(Relaxed) as i64,
-            ),
-            (
-                "tern_messages_received_total",
-                "counter",
-                "Messages accepted (250 after DATA/BDAT).",
-                |c| c.messages_received.load(Relaxed) as i64,
-            ),
-            (
-                "tern_bytes_received_total",
-                "counter",
-                "Message bytes accepted.",
-                |c| c.bytes_received.load(Relaxed) as i64,
-            ),
-            (
-                "tern_drop_deliveries_total",
-                "counter",
-                "Messages written to the Drop directory.",
-                |c| c.drop_deliveries.load(Relaxed) as i64,
-            ),
+            ("tern_connections_inbound_current", "gauge", "Open inbound SMTP connections.", |c| {
+                c.connections_current.load(Relaxed)
+            }),
+            ("tern_connections_inbound_total", "counter", "Inbound SMTP connections accepted.", |c| {
+                c.connections_total.load(Relaxed) as i64
+            }),
+            ("tern_messages_received_total", "counter", "Messages accepted (250 after DATA/BDAT).", |c| {
+                c.messages_received.load(Relaxed) as i64
+            }),
+            ("tern_bytes_received_total", "counter", "Message bytes accepted.", |c| {
+                c.bytes_received.load(Relaxed) as i64
+            }),
+            ("tern_drop_deliveries_total", "counter", "Messages written to the Drop directory.", |c| {
+                c.drop_deliveries.load(Relaxed) as i64
+            }),
         ];
         for (name, kind, help, get) in per_vs {
             header(&mut out, name, kind, help);
             for (i, vs) in self.vs_names.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "{name}{{virtual_server=\"{}\"}} {}",
-                    escape(vs),
-                    self.sum_vs(i, get)
-                );
+                let _ = writeln!(out, "{name}{{virtual_server=\"{}\"}} {}", escape(vs), self.sum_vs(i, get));
             }
         }
         let name = "tern_messages_rejected_total";
-        header(
-            &mut out,
-            name,
-            "counter",
-            "Messages or recipients refused, by reason.",
-        );
+        header(&mut out, name, "counter", "Messages or recipients refused, by reason.");
         for (i, vs) in self.vs_names.iter().enumerate() {
             for reason in Reject::ALL {
                 let n = self.sum_vs(i, |c| c.rejected(reason) as i64);
-                let _ = writeln!(
-                    out,
-                    "{name}{{virtual_server=\"{}\",reason=\"{}\"}} {n}",
-                    escape(vs),
-                    reason.label()
-                );
+                let _ = writeln!(out, "{name}{{virtual_server=\"{}\",reason=\"{}\"}} {n}", escape(vs), reason.label());
             }
         }
         let spool: [Family<SpoolStats, u64>; 3] = [
-            (
-                "tern_queue_messages",
-                "gauge",
-                "Messages accepted and not yet final.",
-                |s| s.queued.load(Relaxed),
-            ),
-            (
-                "tern_spool_fsyncs_total",
-                "counter",
-                "fdatasync calls on spool segments.",
-                |s| s.fsyncs.load(Relaxed),
-            ),
-            (
-                "tern_spool_bytes_written_total",
-                "counter",
-                "Bytes appended to spool segments.",
-                |s| s.bytes_written.load(Relaxed),
-            ),
+            ("tern_queue_messages", "gauge", "Messages accepted and not yet final.", |s| s.queued.load(Relaxed)),
+            ("tern_spool_fsyncs_total", "counter", "fdatasync calls on spool segments.", |s| s.fsyncs.load(Relaxed)),
+            ("tern_spool_bytes_written_total", "counter", "Bytes appended to spool segments.", |s| {
+                s.bytes_written.load(Relaxed)
+            }),
         ];
         for (name, kind, help, get) in spool {
             header(&mut out, name, kind, help);
@@ -209,10 +166,7 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 
 /// Escapes a label value (backslash, quote, newline) per the exposition format.
 fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -229,16 +183,9 @@ mod tests {
         m.shards[0].spool.queued.fetch_add(5, Relaxed);
         m.shards[1].spool.queued.fetch_add(2, Relaxed);
         let text = m.render();
-        assert!(
-            text.contains("tern_messages_received_total{virtual_server=\"a\"} 7\n"),
-            "{text}"
-        );
-        assert!(text.contains(
-            "tern_messages_rejected_total{virtual_server=\"b \\\"x\\\"\",reason=\"relay\"} 1\n"
-        ));
-        assert!(
-            text.contains("tern_connections_inbound_current{virtual_server=\"b \\\"x\\\"\"} 1\n")
-        );
+        assert!(text.contains("tern_messages_received_total{virtual_server=\"a\"} 7\n"), "{text}");
+        assert!(text.contains("tern_messages_rejected_total{virtual_server=\"b \\\"x\\\"\",reason=\"relay\"} 1\n"));
+        assert!(text.contains("tern_connections_inbound_current{virtual_server=\"b \\\"x\\\"\"} 1\n"));
         assert!(text.contains("tern_queue_messages 7\n"));
         assert!(text.contains("# TYPE tern_queue_messages gauge\n"));
     }

@@ -210,10 +210,7 @@ fn syntax_error(text: &str, error: &toml::de::Error) -> ConfigErrors {
         }
         None => message.to_string(),
     };
-    ConfigErrors(vec![ConfigError {
-        path: "<toml>".into(),
-        reason,
-    }])
+    ConfigErrors(vec![ConfigError { path: "<toml>".into(), reason }])
 }
 
 /// Reads and parses a file; an unreadable file is one error with path `<file>`.

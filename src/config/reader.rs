@@ -23,10 +23,7 @@ pub struct Errors(RefCell<Vec<ConfigError>>);
 
 impl Errors {
     pub fn push(&self, path: impl Into<String>, reason: impl Into<String>) {
-        let error = ConfigError {
-            path: path.into(),
-            reason: reason.into(),
-        };
+        let error = ConfigError { path: path.into(), reason: reason.into() };
         self.0.borrow_mut().push(error);
     }
 
@@ -49,13 +46,7 @@ pub struct Section<'a> {
 impl<'a> Section<'a> {
     /// The top-level section (empty path).
     pub fn root(table: &'a Table, errors: &'a Errors, not_supported: &'a [&'a str]) -> Self {
-        Section {
-            path: String::new(),
-            table,
-            errors,
-            not_supported,
-            seen: Vec::new(),
-        }
+        Section { path: String::new(), table, errors, not_supported, seen: Vec::new() }
     }
 
     pub fn errors(&self) -> &'a Errors {
@@ -93,22 +84,14 @@ impl<'a> Section<'a> {
     }
 
     /// Reads and converts `key`; `None` when absent or invalid (the error is recorded).
-    pub fn get<T>(
-        &mut self,
-        key: &str,
-        conv: impl Fn(&'a Value) -> Result<T, Reason>,
-    ) -> Option<T> {
+    pub fn get<T>(&mut self, key: &str, conv: impl Fn(&'a Value) -> Result<T, Reason>) -> Option<T> {
         let value = self.value(key)?;
         conv(value).map_err(|reason| self.error(key, reason)).ok()
     }
 
     /// Reads an array, converting each item; `None` when absent or when any item is invalid
     /// (each bad item is recorded with its index, e.g. `bind[1]`).
-    pub fn list<T>(
-        &mut self,
-        key: &str,
-        conv: impl Fn(&'a Value) -> Result<T, Reason>,
-    ) -> Option<Vec<T>> {
+    pub fn list<T>(&mut self, key: &str, conv: impl Fn(&'a Value) -> Result<T, Reason>) -> Option<Vec<T>> {
         let Value::Array(items) = self.value(key)? else {
             self.error(key, "expected an array");
             return None;
@@ -120,8 +103,7 @@ impl<'a> Section<'a> {
                 Ok(v) => out.push(v),
                 Err(reason) => {
                     ok = false;
-                    self.errors
-                        .push(format!("{}[{i}]", self.path_of(key)), reason);
+                    self.errors.push(format!("{}[{i}]", self.path_of(key)), reason);
                 }
             }
         }
@@ -139,16 +121,11 @@ impl<'a> Section<'a> {
 
     /// The sub-table `key`, or an empty section when it is absent or invalid.
     pub fn section(&mut self, key: &str) -> Section<'a> {
-        self.table(key)
-            .unwrap_or_else(|| self.child(self.path_of(key), &EMPTY))
+        self.table(key).unwrap_or_else(|| self.child(self.path_of(key), &EMPTY))
     }
 
     /// Like [`Section::get`], but an absent key is an error too.
-    pub fn require<T>(
-        &mut self,
-        key: &str,
-        conv: impl Fn(&'a Value) -> Result<T, Reason>,
-    ) -> Option<T> {
+    pub fn require<T>(&mut self, key: &str, conv: impl Fn(&'a Value) -> Result<T, Reason>) -> Option<T> {
         if !self.has(key) {
             self.error(key, "missing required key");
             return None;
@@ -174,13 +151,7 @@ impl<'a> Section<'a> {
     }
 
     fn child(&self, path: String, table: &'a Table) -> Section<'a> {
-        Section {
-            path,
-            table,
-            errors: self.errors,
-            not_supported: self.not_supported,
-            seen: Vec::new(),
-        }
+        Section { path, table, errors: self.errors, not_supported: self.not_supported, seen: Vec::new() }
     }
 }
 
@@ -199,9 +170,7 @@ impl Drop for Section<'_> {
 
 /// A string value.
 pub fn string(value: &Value) -> Result<&str, Reason> {
-    value
-        .as_str()
-        .ok_or_else(|| "expected a string".to_string())
+    value.as_str().ok_or_else(|| "expected a string".to_string())
 }
 
 /// A string value passed through `parse`.
@@ -211,16 +180,12 @@ pub fn text<T>(parse: impl Fn(&str) -> Result<T, Reason>) -> impl Fn(&Value) -> 
 
 /// `true` or `false`.
 pub fn boolean(value: &Value) -> Result<bool, Reason> {
-    value
-        .as_bool()
-        .ok_or_else(|| "expected true or false".to_string())
+    value.as_bool().ok_or_else(|| "expected true or false".to_string())
 }
 
 /// A non-negative integer that fits `T`.
 pub fn uint<T: TryFrom<i64>>(value: &Value) -> Result<T, Reason> {
-    let n = value
-        .as_integer()
-        .ok_or_else(|| "expected an integer".to_string())?;
+    let n = value.as_integer().ok_or_else(|| "expected an integer".to_string())?;
     let max = u64::MAX >> (64 - 8 * std::mem::size_of::<T>());
     T::try_from(n).map_err(|_| format!("expected an integer from 0 to {max}, got {n}"))
 }
@@ -237,9 +202,7 @@ pub fn size(value: &Value) -> Result<u64, Reason> {
 /// A duration: integer seconds or a string with a unit.
 pub fn duration(value: &Value) -> Result<Duration, Reason> {
     match value {
-        Value::Integer(n) => u64::try_from(*n)
-            .map(Duration::from_secs)
-            .map_err(|_| DURATION_FORMS.to_string()),
+        Value::Integer(n) => u64::try_from(*n).map(Duration::from_secs).map_err(|_| DURATION_FORMS.to_string()),
         Value::String(s) => parse_duration(s).ok_or_else(|| format!("{DURATION_FORMS}, got {s:?}")),
         _ => Err(DURATION_FORMS.to_string()),
     }

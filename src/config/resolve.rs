@@ -8,10 +8,7 @@ use std::time::Duration;
 use super::host::{hostname, online_cpus};
 use super::reader::{boolean, duration, nonzero, size, text, uint, Reason, Section};
 use super::validate::{self, domain_name, domain_pattern, socket_addr};
-use super::{
-    Admin, Config, Delivery, Domain, DomainKind, Limits, ListMode, Relay, Server, VirtualServer,
-    VsState,
-};
+use super::{Admin, Config, Delivery, Domain, DomainKind, Limits, ListMode, Relay, Server, VirtualServer, VsState};
 use crate::policy::{IpList, IpNet};
 
 /// The name of the virtual server created when the file has none.
@@ -31,11 +28,7 @@ impl Default for Limits {
 
 impl Default for Relay {
     fn default() -> Self {
-        Relay {
-            mode: ListMode::Only,
-            list: IpList::default(),
-            allow_authenticated: true,
-        }
+        Relay { mode: ListMode::Only, list: IpList::default(), allow_authenticated: true }
     }
 }
 
@@ -93,10 +86,7 @@ fn server(sec: &mut Section) -> Server {
     } else {
         let host = hostname();
         domain_name(&host).unwrap_or_else(|reason| {
-            sec.error(
-                "fqdn",
-                format!("the host name is not usable ({reason}); set server.fqdn"),
-            );
+            sec.error("fqdn", format!("the host name is not usable ({reason}); set server.fqdn"));
             host
         })
     };
@@ -104,30 +94,20 @@ fn server(sec: &mut Section) -> Server {
     let shards = match sec.get("shards", uint::<usize>) {
         None | Some(0) => cpus,
         Some(n) if n > cpus => {
-            sec.error(
-                "shards",
-                format!("{n} is more than the {cpus} online CPUs; use 0 for one per CPU"),
-            );
+            sec.error("shards", format!("{n} is more than the {cpus} online CPUs; use 0 for one per CPU"));
             cpus
         }
         Some(n) => n,
     };
-    let data_dir = sec
-        .get("data_dir", text(dir))
-        .unwrap_or_else(|| PathBuf::from("/var/lib/tern"));
-    let mut dir_or = |key: &str, name: &str| {
-        sec.get(key, text(dir))
-            .unwrap_or_else(|| data_dir.join(name))
-    };
+    let data_dir = sec.get("data_dir", text(dir)).unwrap_or_else(|| PathBuf::from("/var/lib/tern"));
+    let mut dir_or = |key: &str, name: &str| sec.get(key, text(dir)).unwrap_or_else(|| data_dir.join(name));
     Server {
         spool_dir: dir_or("spool_dir", "spool"),
         drop_dir: dir_or("drop_dir", "drop"),
         pickup_dir: dir_or("pickup_dir", "pickup"),
         badmail_dir: dir_or("badmail_dir", "badmail"),
         log_dir: dir_or("log_dir", "log"),
-        default_domain: sec
-            .get("default_domain", text(domain_name))
-            .unwrap_or_else(|| "localhost".into()),
+        default_domain: sec.get("default_domain", text(domain_name)).unwrap_or_else(|| "localhost".into()),
         fqdn,
         data_dir,
         shards,
@@ -144,21 +124,11 @@ fn dir(path: &str) -> Result<PathBuf, Reason> {
 /// `base` with the keys present in `sec` replaced.
 fn limits(sec: &mut Section, base: &Limits) -> Limits {
     let limits = Limits {
-        inbound_connections: sec
-            .get("inbound_connections", uint)
-            .unwrap_or(base.inbound_connections),
-        connection_timeout: sec
-            .get("connection_timeout", nonzero(duration))
-            .unwrap_or(base.connection_timeout),
-        max_message_size: sec
-            .get("max_message_size", nonzero(size))
-            .unwrap_or(base.max_message_size),
-        max_session_size: sec
-            .get("max_session_size", size)
-            .unwrap_or(base.max_session_size),
-        max_recipients: sec
-            .get("max_recipients", nonzero(uint))
-            .unwrap_or(base.max_recipients),
+        inbound_connections: sec.get("inbound_connections", uint).unwrap_or(base.inbound_connections),
+        connection_timeout: sec.get("connection_timeout", nonzero(duration)).unwrap_or(base.connection_timeout),
+        max_message_size: sec.get("max_message_size", nonzero(size)).unwrap_or(base.max_message_size),
+        max_session_size: sec.get("max_session_size", size).unwrap_or(base.max_session_size),
+        max_recipients: sec.get("max_recipients", nonzero(uint)).unwrap_or(base.max_recipients),
     };
     if limits.max_session_size < limits.max_message_size {
         let (session, message) = (limits.max_session_size, limits.max_message_size);
@@ -174,13 +144,8 @@ fn limits(sec: &mut Section, base: &Limits) -> Limits {
 fn relay(sec: &mut Section, base: &Relay) -> Relay {
     Relay {
         mode: sec.get("mode", text(list_mode)).unwrap_or(base.mode),
-        list: sec
-            .list("list", text(relay_entry))
-            .map(IpList)
-            .unwrap_or_else(|| base.list.clone()),
-        allow_authenticated: sec
-            .get("allow_authenticated", boolean)
-            .unwrap_or(base.allow_authenticated),
+        list: sec.list("list", text(relay_entry)).map(IpList).unwrap_or_else(|| base.list.clone()),
+        allow_authenticated: sec.get("allow_authenticated", boolean).unwrap_or(base.allow_authenticated),
     }
 }
 
@@ -194,19 +159,12 @@ fn list_mode(mode: &str) -> Result<ListMode, Reason> {
 
 fn relay_entry(entry: &str) -> Result<IpNet, Reason> {
     if entry.starts_with("domain:") {
-        return Err(format!(
-            "{entry:?}: domain entries (domain:NAME) are not supported yet"
-        ));
+        return Err(format!("{entry:?}: domain entries (domain:NAME) are not supported yet"));
     }
     IpNet::parse(entry)
 }
 
-fn virtual_servers(
-    root: &mut Section,
-    server: &Server,
-    limits: &Limits,
-    relay: &Relay,
-) -> Vec<VirtualServer> {
+fn virtual_servers(root: &mut Section, server: &Server, limits: &Limits, relay: &Relay) -> Vec<VirtualServer> {
     if !root.has("virtual_server") {
         return vec![VirtualServer {
             name: DEFAULT_VS_NAME.to_string(),
@@ -222,33 +180,19 @@ fn virtual_servers(
         root.error("virtual_server", "expected at least one [[virtual_server]]");
     }
     let tables = tables.unwrap_or_default();
-    tables
-        .into_iter()
-        .map(|mut vs| virtual_server(&mut vs, server, limits, relay))
-        .collect()
+    tables.into_iter().map(|mut vs| virtual_server(&mut vs, server, limits, relay)).collect()
 }
 
-fn virtual_server(
-    sec: &mut Section,
-    server: &Server,
-    limits_: &Limits,
-    relay_: &Relay,
-) -> VirtualServer {
+fn virtual_server(sec: &mut Section, server: &Server, limits_: &Limits, relay_: &Relay) -> VirtualServer {
     let name = sec.require("name", text(non_empty)).unwrap_or_default();
     let bind = bind(sec);
     VirtualServer {
         name,
         bind,
         state: sec.get("state", text(vs_state)).unwrap_or(VsState::Started),
-        default_domain: sec
-            .get("default_domain", text(domain_name))
-            .unwrap_or_else(|| server.default_domain.clone()),
-        limits: sec
-            .table("limits")
-            .map_or_else(|| limits_.clone(), |mut l| limits(&mut l, limits_)),
-        relay: sec
-            .table("relay")
-            .map_or_else(|| relay_.clone(), |mut r| relay(&mut r, relay_)),
+        default_domain: sec.get("default_domain", text(domain_name)).unwrap_or_else(|| server.default_domain.clone()),
+        limits: sec.table("limits").map_or_else(|| limits_.clone(), |mut l| limits(&mut l, limits_)),
+        relay: sec.table("relay").map_or_else(|| relay_.clone(), |mut r| relay(&mut r, relay_)),
     }
 }
 
@@ -277,9 +221,7 @@ fn vs_state(state: &str) -> Result<VsState, Reason> {
         "started" => Ok(VsState::Started),
         "paused" => Ok(VsState::Paused),
         "stopped" => Ok(VsState::Stopped),
-        _ => Err(format!(
-            "expected \"started\", \"paused\" or \"stopped\", got {state:?}"
-        )),
+        _ => Err(format!("expected \"started\", \"paused\" or \"stopped\", got {state:?}")),
     }
 }
 
@@ -287,50 +229,24 @@ fn vs_state(state: &str) -> Result<VsState, Reason> {
 fn delivery(sec: &mut Section) -> Delivery {
     let d = Delivery::default();
     Delivery {
-        outbound_connections: sec
-            .get("outbound_connections", nonzero(uint))
-            .unwrap_or(d.outbound_connections),
-        connections_per_domain: sec
-            .get("connections_per_domain", nonzero(uint))
-            .unwrap_or(d.connections_per_domain),
-        messages_per_connection: sec
-            .get("messages_per_connection", uint)
-            .unwrap_or(d.messages_per_connection),
-        retry_intervals: sec
-            .list("retry_intervals", nonzero(duration))
-            .unwrap_or(d.retry_intervals),
+        outbound_connections: sec.get("outbound_connections", nonzero(uint)).unwrap_or(d.outbound_connections),
+        connections_per_domain: sec.get("connections_per_domain", nonzero(uint)).unwrap_or(d.connections_per_domain),
+        messages_per_connection: sec.get("messages_per_connection", uint).unwrap_or(d.messages_per_connection),
+        retry_intervals: sec.list("retry_intervals", nonzero(duration)).unwrap_or(d.retry_intervals),
         subsequent_retry_interval: sec
             .get("subsequent_retry_interval", nonzero(duration))
             .unwrap_or(d.subsequent_retry_interval),
         max_retries: sec.get("max_retries", uint).unwrap_or(d.max_retries),
-        delay_notification: sec
-            .get("delay_notification", duration)
-            .unwrap_or(d.delay_notification),
-        expiration: sec
-            .get("expiration", nonzero(duration))
-            .unwrap_or(d.expiration),
-        max_hop_count: sec
-            .get("max_hop_count", nonzero(uint))
-            .unwrap_or(d.max_hop_count),
-        masquerade_domain: sec
-            .get("masquerade_domain", text(validate::optional_domain))
-            .unwrap_or_default(),
-        smart_host: sec
-            .get("smart_host", text(validate::smart_host))
-            .unwrap_or_default(),
-        attempt_direct_before_smart_host: sec
-            .get("attempt_direct_before_smart_host", boolean)
-            .unwrap_or_default(),
+        delay_notification: sec.get("delay_notification", duration).unwrap_or(d.delay_notification),
+        expiration: sec.get("expiration", nonzero(duration)).unwrap_or(d.expiration),
+        max_hop_count: sec.get("max_hop_count", nonzero(uint)).unwrap_or(d.max_hop_count),
+        masquerade_domain: sec.get("masquerade_domain", text(validate::optional_domain)).unwrap_or_default(),
+        smart_host: sec.get("smart_host", text(validate::smart_host)).unwrap_or_default(),
+        attempt_direct_before_smart_host: sec.get("attempt_direct_before_smart_host", boolean).unwrap_or_default(),
         reverse_dns_lookup: sec.get("reverse_dns_lookup", boolean).unwrap_or_default(),
-        ndr_copy_to: sec
-            .get("ndr_copy_to", text(validate::optional_address))
-            .unwrap_or_default(),
-        dns_servers: sec
-            .list("dns_servers", text(validate::dns_server))
-            .unwrap_or_default(),
-        remote_port: sec
-            .get("remote_port", nonzero(uint))
-            .unwrap_or(d.remote_port),
+        ndr_copy_to: sec.get("ndr_copy_to", text(validate::optional_address)).unwrap_or_default(),
+        dns_servers: sec.list("dns_servers", text(validate::dns_server)).unwrap_or_default(),
+        remote_port: sec.get("remote_port", nonzero(uint)).unwrap_or(d.remote_port),
     }
 }
 
@@ -339,13 +255,9 @@ fn domains(root: &mut Section) -> Vec<Domain> {
     tables
         .into_iter()
         .map(|mut sec| Domain {
-            name: sec
-                .require("name", text(domain_pattern))
-                .unwrap_or_default(),
+            name: sec.require("name", text(domain_pattern)).unwrap_or_default(),
             // An entry without a valid kind is checked as remote: that adds no second error.
-            kind: sec
-                .require("kind", text(domain_kind))
-                .unwrap_or(DomainKind::Remote),
+            kind: sec.require("kind", text(domain_kind)).unwrap_or(DomainKind::Remote),
             allow_relay: sec.get("allow_relay", boolean).unwrap_or(false),
         })
         .collect()
@@ -356,9 +268,7 @@ fn domain_kind(kind: &str) -> Result<DomainKind, Reason> {
         "local" => Ok(DomainKind::Local),
         "alias" => Ok(DomainKind::Alias),
         "remote" => Ok(DomainKind::Remote),
-        _ => Err(format!(
-            "expected \"local\", \"alias\" or \"remote\", got {kind:?}"
-        )),
+        _ => Err(format!("expected \"local\", \"alias\" or \"remote\", got {kind:?}")),
     }
 }
 
@@ -371,9 +281,5 @@ fn admin(sec: &mut Section) -> Admin {
         }
     };
     let default = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8025);
-    Admin {
-        listen: sec
-            .get("listen", self::text(listen))
-            .unwrap_or(Some(default)),
-    }
+    Admin { listen: sec.get("listen", self::text(listen)).unwrap_or(Some(default)) }
 }

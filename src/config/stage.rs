@@ -7,8 +7,7 @@
 //! here is all it takes to support them.
 
 /// The reason given for a refused key.
-pub const NOT_SUPPORTED_REASON: &str =
-    "not supported yet (this stage of tern has no behaviour for it; remove the key)";
+pub const NOT_SUPPORTED_REASON: &str = "not supported yet (this stage of tern has no behaviour for it; remove the key)";
 
 /// Key paths refused in this stage.
 pub const NOT_SUPPORTED: &[&str] = &[

@@ -34,9 +34,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "d" => 86_400_000,
         _ => return None,
     };
-    number
-        .checked_mul(millis_per_unit)
-        .map(Duration::from_millis)
+    number.checked_mul(millis_per_unit).map(Duration::from_millis)
 }
 
 /// Splits `"10 MB"` into `(10, "MB")`: leading ASCII digits, optional spaces, then the unit.
@@ -104,11 +102,7 @@ mod tests {
             ("18446744073709551615d", None),
         ];
         for (text, want) in cases {
-            assert_eq!(
-                parse_duration(text),
-                want.map(Duration::from_millis),
-                "{text:?}"
-            );
+            assert_eq!(parse_duration(text), want.map(Duration::from_millis), "{text:?}");
         }
     }
 }

@@ -19,10 +19,7 @@ pub fn domain_name(name: &str) -> Result<String, Reason> {
         if label.is_empty() || label.len() > 63 {
             return bad("each dot-separated label must have 1 to 63 characters");
         }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
+        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return bad("only letters, digits, '-' and '.' are allowed");
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -50,9 +47,8 @@ pub fn optional_domain(name: &str) -> Result<String, Reason> {
 
 /// `IP:port` with a port other than 0 (`0.0.0.0:25`, `[::1]:2525`).
 pub fn socket_addr(text: &str) -> Result<SocketAddr, Reason> {
-    let addr: SocketAddr = text.parse().map_err(|_| {
-        format!("expected IP:port, e.g. \"0.0.0.0:25\" or \"[::1]:25\", got {text:?}")
-    })?;
+    let addr: SocketAddr =
+        text.parse().map_err(|_| format!("expected IP:port, e.g. \"0.0.0.0:25\" or \"[::1]:25\", got {text:?}"))?;
     if addr.port() == 0 {
         return Err(format!("{text:?}: port must not be 0"));
     }
@@ -63,8 +59,9 @@ pub fn socket_addr(text: &str) -> Result<SocketAddr, Reason> {
 pub fn dns_server(text: &str) -> Result<SocketAddr, Reason> {
     match text.parse::<IpAddr>() {
         Ok(ip) => Ok(SocketAddr::new(ip, 53)),
-        Err(_) => socket_addr(text)
-            .map_err(|_| format!("expected IP or IP:port, e.g. \"192.0.2.53\" or \"[2001:db8::53]:5353\", got {text:?}")),
+        Err(_) => socket_addr(text).map_err(|_| {
+            format!("expected IP or IP:port, e.g. \"192.0.2.53\" or \"[2001:db8::53]:5353\", got {text:?}")
+        }),
     }
 }
 
@@ -73,17 +70,14 @@ pub fn smart_host(text: &str) -> Result<String, Reason> {
     if text.is_empty() {
         return Ok(String::new());
     }
-    let bad =
-        || format!("expected \"host\", \"host:port\", \"[IP]\" or \"[IP]:port\", got {text:?}");
+    let bad = || format!("expected \"host\", \"host:port\", \"[IP]\" or \"[IP]:port\", got {text:?}");
     let (host, port) = match text.strip_prefix('[') {
         Some(rest) => {
             let (ip, after) = rest.split_once(']').ok_or_else(bad)?;
             ip.parse::<IpAddr>().map_err(|_| bad())?;
             (None, after)
         }
-        None => text
-            .find(':')
-            .map_or((Some(text), ""), |i| (Some(&text[..i]), &text[i..])),
+        None => text.find(':').map_or((Some(text), ""), |i| (Some(&text[..i]), &text[i..])),
     };
     if !port.is_empty() {
         let number = port.strip_prefix(':').and_then(|p| p.parse::<u16>().ok());
@@ -103,28 +97,18 @@ pub fn optional_address(text: &str) -> Result<String, Reason> {
         return Ok(String::new());
     }
     match text.rsplit_once('@') {
-        Some((local, domain)) if !local.is_empty() && domain_name(domain).is_ok() => {
-            Ok(text.to_string())
-        }
-        _ => Err(format!(
-            "expected an address like \"postmaster@example.com\", got {text:?}"
-        )),
+        Some((local, domain)) if !local.is_empty() && domain_name(domain).is_ok() => Ok(text.to_string()),
+        _ => Err(format!("expected an address like \"postmaster@example.com\", got {text:?}")),
     }
 }
 
 /// Duplicate names and overlapping binds across (and within) virtual servers.
 pub fn virtual_servers(servers: &[VirtualServer], errors: &Errors) {
     for (i, vs) in servers.iter().enumerate() {
-        if let Some(first) = servers[..i]
-            .iter()
-            .position(|o| !vs.name.is_empty() && o.name == vs.name)
-        {
+        if let Some(first) = servers[..i].iter().position(|o| !vs.name.is_empty() && o.name == vs.name) {
             errors.push(
                 format!("virtual_server[{i}].name"),
-                format!(
-                    "duplicate name {:?} (also virtual_server[{first}])",
-                    vs.name
-                ),
+                format!("duplicate name {:?} (also virtual_server[{first}])", vs.name),
             );
         }
     }
@@ -132,17 +116,11 @@ pub fn virtual_servers(servers: &[VirtualServer], errors: &Errors) {
         .iter()
         .enumerate()
         .flat_map(|(i, vs)| {
-            vs.bind
-                .iter()
-                .enumerate()
-                .map(move |(j, a)| (format!("virtual_server[{i}].bind[{j}]"), *a))
+            vs.bind.iter().enumerate().map(move |(j, a)| (format!("virtual_server[{i}].bind[{j}]"), *a))
         })
         .collect();
     for (k, (path, addr)) in binds.iter().enumerate() {
-        if let Some((other, reason)) = binds[..k]
-            .iter()
-            .find_map(|(p, a)| overlap(*a, *addr).map(|r| (p, r)))
-        {
+        if let Some((other, reason)) = binds[..k].iter().find_map(|(p, a)| overlap(*a, *addr).map(|r| (p, r))) {
             errors.push(path, format!("{addr} {reason} {other}"));
         }
     }
@@ -179,42 +157,24 @@ fn covers(wild: IpAddr, ip: IpAddr) -> bool {
 pub fn domains(domains: &[Domain], default_domains: &[&str], errors: &Errors) {
     for (i, d) in domains.iter().enumerate() {
         let at = |key: &str| format!("domain[{i}].{key}");
-        if let Some(first) = domains[..i]
-            .iter()
-            .position(|o| !d.name.is_empty() && o.name == d.name)
-        {
-            errors.push(
-                at("name"),
-                format!("duplicate domain {:?} (also domain[{first}])", d.name),
-            );
+        if let Some(first) = domains[..i].iter().position(|o| !d.name.is_empty() && o.name == d.name) {
+            errors.push(at("name"), format!("duplicate domain {:?} (also domain[{first}])", d.name));
         }
         let remote = d.kind == DomainKind::Remote;
         if d.name.starts_with("*.") && !remote {
-            errors.push(
-                at("name"),
-                "a wildcard name (*.) is only allowed with kind = \"remote\"",
-            );
+            errors.push(at("name"), "a wildcard name (*.) is only allowed with kind = \"remote\"");
         }
         if d.allow_relay && !remote {
             errors.push(at("allow_relay"), "only applies to kind = \"remote\"");
         }
         let is_default = default_domains.contains(&d.name.as_str());
         if d.kind == DomainKind::Alias && is_default {
-            errors.push(
-                at("kind"),
-                format!(
-                    "{:?} is the default domain; it cannot be its own alias",
-                    d.name
-                ),
-            );
+            errors.push(at("kind"), format!("{:?} is the default domain; it cannot be its own alias", d.name));
         }
         if d.kind == DomainKind::Local && !is_default && !d.name.is_empty() {
             errors.push(
                 at("kind"),
-                format!(
-                    "\"local\" is only for the default domain ({}); use \"alias\"",
-                    default_domains.join(", ")
-                ),
+                format!("\"local\" is only for the default domain ({}); use \"alias\"", default_domains.join(", ")),
             );
         }
     }

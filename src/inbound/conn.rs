@@ -64,10 +64,7 @@ pub(super) struct Conn {
 /// Serves one accepted connection to its end.
 pub(super) async fn serve(stream: TcpStream, mut session: Session, shard: Rc<Shard>) {
     let timeout = Some(session.context().limits.connection_timeout);
-    if let Err(e) = stream
-        .set_read_timeout(timeout)
-        .and(stream.set_write_timeout(timeout))
-    {
+    if let Err(e) = stream.set_read_timeout(timeout).and(stream.set_write_timeout(timeout)) {
         tracing::warn!("cannot set timeouts: {e}");
     }
     let mut conn = Conn {
@@ -119,12 +116,7 @@ impl Conn {
                     self.flush().await?;
                     self.data(session, shard).await?
                 }
-                Step::Bdat {
-                    size,
-                    last,
-                    first,
-                    discard,
-                } => {
+                Step::Bdat { size, last, first, discard } => {
                     if first {
                         self.start_chunked(session, shard);
                     }
@@ -151,11 +143,7 @@ impl Conn {
         if std::mem::take(&mut self.discarding) || i + 1 > MAX_LINE {
             return Line::TooLong;
         }
-        let end = if i > 0 && pending[i - 1] == b'\r' {
-            begin + i - 1
-        } else {
-            begin + i
-        };
+        let end = if i > 0 && pending[i - 1] == b'\r' { begin + i - 1 } else { begin + i };
         Line::Complete(begin, end)
     }
 
@@ -209,8 +197,7 @@ impl Conn {
     async fn data(&mut self, session: &mut Session, shard: &Rc<Shard>) -> io::Result<bool> {
         let id = shard.next_id();
         self.msg.clear();
-        self.msg
-            .extend_from_slice(session.trace_header(&id).as_bytes());
+        self.msg.extend_from_slice(session.trace_header(&id).as_bytes());
         let header_len = self.msg.len();
         let limit = session.max_message_size();
         let mut scanner = DataScanner::new();
@@ -243,10 +230,7 @@ impl Conn {
         if !oversize {
             self.msg.truncate(self.msg.len() - 3);
         }
-        let info = DataInfo {
-            oversize,
-            bare_eol: scanner.saw_bare_eol(),
-        };
+        let info = DataInfo { oversize, bare_eol: scanner.saw_bare_eol() };
         self.finish(session, shard, &id, header_len, info).await
     }
 
@@ -270,17 +254,10 @@ impl Conn {
     fn start_chunked(&mut self, session: &Session, shard: &Shard) {
         let id = shard.next_id();
         self.msg.clear();
-        self.msg
-            .extend_from_slice(session.trace_header(&id).as_bytes());
+        self.msg.extend_from_slice(session.trace_header(&id).as_bytes());
         let header_len = self.msg.len();
-        let chunked = Chunked {
-            id,
-            header_len,
-            at_line_start: true,
-            bare: BareEol::default(),
-            size: 0,
-            oversize: false,
-        };
+        let chunked =
+            Chunked { id, header_len, at_line_start: true, bare: BareEol::default(), size: 0, oversize: false };
         self.chunked = Some(chunked);
     }
 
@@ -328,21 +305,15 @@ impl Conn {
         }
         let chunked = self.chunked.as_ref().expect("created above");
         if !last && !chunked.oversize {
-            Reply::new(250, Status(2, 0, 0), format!("{size} octets received"))
-                .encode(&mut self.out);
+            Reply::new(250, Status(2, 0, 0), format!("{size} octets received")).encode(&mut self.out);
             return Ok(true);
         }
         let chunked = self.chunked.take().expect("created above");
-        if !chunked.oversize && self.msg.len() > chunked.header_len && !self.msg.ends_with(b"\r\n")
-        {
+        if !chunked.oversize && self.msg.len() > chunked.header_len && !self.msg.ends_with(b"\r\n") {
             self.msg.extend_from_slice(b"\r\n");
         }
-        let info = DataInfo {
-            oversize: chunked.oversize,
-            bare_eol: chunked.bare.finish(),
-        };
-        self.finish(session, shard, &chunked.id, chunked.header_len, info)
-            .await
+        let info = DataInfo { oversize: chunked.oversize, bare_eol: chunked.bare.finish() };
+        self.finish(session, shard, &chunked.id, chunked.header_len, info).await
     }
 
     /// Checks and spools the message in `self.msg`, then queues the reply.
@@ -376,17 +347,9 @@ impl Conn {
 }
 
 fn timeout_reply(session: &Session) -> Reply {
-    Reply::new(
-        421,
-        Status(4, 4, 2),
-        format!("{} Timeout exceeded, closing", session.context().fqdn),
-    )
+    Reply::new(421, Status(4, 4, 2), format!("{} Timeout exceeded, closing", session.context().fqdn))
 }
 
 fn shutdown_reply(session: &Session) -> Reply {
-    Reply::new(
-        421,
-        Status(4, 3, 2),
-        format!("{} Service shutting down", session.context().fqdn),
-    )
+    Reply::new(421, Status(4, 3, 2), format!("{} Service shutting down", session.context().fqdn))
 }

@@ -37,11 +37,7 @@ impl Session {
         let limit = self.vs.limits.max_message_size;
         if params.size.is_some_and(|size| size > limit) {
             self.vs.counters().reject(Reject::Size);
-            return Reply::new(
-                552,
-                Status(5, 3, 4),
-                format!("Message size exceeds fixed limit of {limit} bytes"),
-            );
+            return Reply::new(552, Status(5, 3, 4), format!("Message size exceeds fixed limit of {limit} bytes"));
         }
         let from = match from {
             ReversePath::Null => String::new(),
@@ -52,12 +48,7 @@ impl Session {
                 self.stamp(addr)
             }
         };
-        self.tx = Some(Transaction {
-            from,
-            params,
-            rcpts: Vec::new(),
-            bdat_started: false,
-        });
+        self.tx = Some(Transaction { from, params, rcpts: Vec::new(), bdat_started: false });
         Reply::new(250, Status(2, 1, 0), "Sender OK")
     }
 
@@ -75,24 +66,14 @@ impl Session {
         if !to.is_ascii() && !tx.params.smtputf8 {
             return must_use_smtputf8();
         }
-        let domain = to
-            .domain
-            .clone()
-            .unwrap_or_else(|| self.vs.default_domain.clone());
+        let domain = to.domain.clone().unwrap_or_else(|| self.vs.default_domain.clone());
         let class = self.vs.domains.classify(&domain);
         if class == DomainClass::Remote && !relay_permits(&self.vs.relay, self.peer) {
             self.vs.counters().reject(Reject::Relay);
-            return Reply::new(
-                550,
-                Status(5, 7, 1),
-                format!("Relaying denied for <{}>", to.to_text()),
-            );
+            return Reply::new(550, Status(5, 7, 1), format!("Relaying denied for <{}>", to.to_text()));
         }
         let addr = self.stamp(to);
-        let rcpt = Rcpt {
-            addr,
-            local: class == DomainClass::Local,
-        };
+        let rcpt = Rcpt { addr, local: class == DomainClass::Local };
         self.tx.as_mut().expect("checked above").rcpts.push(rcpt);
         Reply::new(250, Status(2, 1, 5), "Recipient OK")
     }

@@ -43,12 +43,7 @@ async fn session(mut stream: TcpStream, peer: SocketAddr, vs: Rc<VsContext>, sha
         vs.open_connections.fetch_sub(1, Ordering::AcqRel);
         tracing::info!(virtual_server = %vs.name, %peer, "refused: {cap} connections open");
         let mut out = Vec::new();
-        Reply::new(
-            421,
-            Status(4, 7, 0),
-            format!("{} Too many connections, try again later", vs.fqdn),
-        )
-        .encode(&mut out);
+        Reply::new(421, Status(4, 7, 0), format!("{} Too many connections, try again later", vs.fqdn)).encode(&mut out);
         let _ = stream.write_all(&out).await;
         let _ = stream.close().await;
         return;

@@ -38,11 +38,7 @@ impl Session {
     pub fn trace_header(&self, id: &str) -> String {
         let helo = self.helo.as_ref().map_or("unknown", |h| h.name.as_str());
         let esmtp = self.helo.as_ref().is_some_and(|h| h.esmtp);
-        let single = self
-            .tx
-            .as_ref()
-            .filter(|tx| tx.rcpts.len() == 1)
-            .map(|tx| tx.rcpts[0].addr.as_str());
+        let single = self.tx.as_ref().filter(|tx| tx.rcpts.len() == 1).map(|tx| tx.rcpts[0].addr.as_str());
         let trace = Trace {
             helo,
             client: self.peer,
@@ -57,36 +53,21 @@ impl Session {
     /// Ends the transaction: checks the message data (wire form, without the trace header)
     /// and returns what to spool, or the refusal.
     pub fn finish(&mut self, id: &str, data: &[u8], info: DataInfo) -> Result<Accepted, Reply> {
-        let tx = self
-            .tx
-            .take()
-            .expect("a message is only read inside a transaction");
+        let tx = self.tx.take().expect("a message is only read inside a transaction");
         let counters = self.vs.counters();
         if info.oversize {
             counters.reject(Reject::Size);
             let limit = self.vs.limits.max_message_size;
-            return Err(Reply::new(
-                552,
-                Status(5, 3, 4),
-                format!("Message exceeds fixed limit of {limit} bytes"),
-            ));
+            return Err(Reply::new(552, Status(5, 3, 4), format!("Message exceeds fixed limit of {limit} bytes")));
         }
         if info.bare_eol {
             counters.reject(Reject::BareEol);
-            return Err(Reply::new(
-                550,
-                Status(5, 5, 2),
-                "Bare CR or LF in message data not allowed",
-            ));
+            return Err(Reply::new(550, Status(5, 5, 2), "Bare CR or LF in message data not allowed"));
         }
         let hops = count_received(data);
         if hops > self.vs.max_hop_count as usize {
             counters.reject(Reject::HopCount);
-            return Err(Reply::new(
-                554,
-                Status(5, 4, 6),
-                format!("Too many hops ({hops} Received headers)"),
-            ));
+            return Err(Reply::new(554, Status(5, 4, 6), format!("Too many hops ({hops} Received headers)")));
         }
         let mut flags = 0;
         if tx.params.body == Body::EightBitMime {
@@ -95,14 +76,10 @@ impl Session {
         if tx.params.smtputf8 {
             flags |= FLAG_SMTPUTF8;
         }
-        let local = (0..tx.rcpts.len() as u16)
-            .filter(|&i| tx.rcpts[i as usize].local)
-            .collect();
+        let local = (0..tx.rcpts.len() as u16).filter(|&i| tx.rcpts[i as usize].local).collect();
         let meta = MessageMeta {
             id: id.to_string(),
-            received_at: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            received_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             reverse_path: tx.from,
             recipients: tx.rcpts.into_iter().map(|r| r.addr).collect(),
             virtual_server: self.vs.name.clone(),
@@ -116,22 +93,14 @@ impl Session {
         let counters = self.vs.counters();
         match result {
             Ok(()) => {
-                counters
-                    .messages_received
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                counters
-                    .bytes_received
-                    .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+                counters.messages_received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                counters.bytes_received.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
                 Reply::new(250, Status(2, 0, 0), format!("Queued as {id}"))
             }
             Err(e) => {
                 tracing::error!(virtual_server = %self.vs.name, "message {id} not stored: {e}");
                 counters.reject(Reject::Spool);
-                Reply::new(
-                    452,
-                    Status(4, 3, 1),
-                    "Insufficient system storage, try again later",
-                )
+                Reply::new(452, Status(4, 3, 1), "Insufficient system storage, try again later")
             }
         }
     }
@@ -155,11 +124,7 @@ impl Session {
     /// The reply that closes a session whose size limit was reached.
     pub fn session_limit_reply(&self) -> Reply {
         self.vs.counters().reject(Reject::SessionSize);
-        Reply::new(
-            421,
-            Status(4, 7, 0),
-            format!("{} Session size limit reached, closing", self.vs.fqdn),
-        )
+        Reply::new(421, Status(4, 7, 0), format!("{} Session size limit reached, closing", self.vs.fqdn))
     }
 
     /// The size limit for one message.

@@ -24,9 +24,7 @@ pub fn received_header(trace: &Trace<'_>, now: OffsetDateTime) -> String {
         IpAddr::V4(ip) => format!("[{ip}]"),
         IpAddr::V6(ip) => format!("[IPv6:{ip}]"),
     };
-    let date = now
-        .format(&Rfc2822)
-        .unwrap_or_else(|_| now.unix_timestamp().to_string());
+    let date = now.format(&Rfc2822).unwrap_or_else(|_| now.unix_timestamp().to_string());
     let for_clause = match trace.single_recipient {
         Some(rcpt) => format!("\r\n\tfor <{rcpt}>"),
         None => String::new(),

@@ -23,12 +23,7 @@ pub enum Step {
     Data(Reply),
     /// Read the next `size` bytes as a BDAT chunk; `first` starts a new message. With
     /// `discard`, the chunk is read and thrown away and `discard` is the reply.
-    Bdat {
-        size: u64,
-        last: bool,
-        first: bool,
-        discard: Option<Reply>,
-    },
+    Bdat { size: u64, last: bool, first: bool, discard: Option<Reply> },
 }
 
 /// The greeting state: nothing yet, or the EHLO/HELO name.
@@ -51,21 +46,11 @@ pub struct Session {
 
 impl Session {
     pub fn new(vs: Rc<VsContext>, peer: IpAddr) -> Session {
-        Session {
-            vs,
-            peer,
-            helo: None,
-            tx: None,
-            session_bytes: 0,
-            errors: 0,
-        }
+        Session { vs, peer, helo: None, tx: None, session_bytes: 0, errors: 0 }
     }
 
     pub fn greeting(&self) -> Reply {
-        Reply::plain(
-            220,
-            vec![format!("{} ESMTP {} ready", self.vs.fqdn, self.vs.name).into()],
-        )
+        Reply::plain(220, vec![format!("{} ESMTP {} ready", self.vs.fqdn, self.vs.name).into()])
     }
 
     pub fn context(&self) -> &VsContext {
@@ -83,19 +68,13 @@ impl Session {
 
     /// The reply for a command line longer than the 512-octet limit.
     pub fn line_too_long(&mut self) -> Step {
-        self.count_errors(Step::Reply(Reply::new(
-            500,
-            Status(5, 5, 2),
-            "Line too long",
-        )))
+        self.count_errors(Step::Reply(Reply::new(500, Status(5, 5, 2), "Line too long")))
     }
 
     fn count_errors(&mut self, step: Step) -> Step {
         let failed = match &step {
             Step::Reply(r) => r.code >= 500,
-            Step::Bdat {
-                discard: Some(r), ..
-            } => r.code >= 500,
+            Step::Bdat { discard: Some(r), .. } => r.code >= 500,
             _ => false,
         };
         if !failed {
@@ -105,18 +84,9 @@ impl Session {
         if self.errors < MAX_ERRORS {
             return step;
         }
-        let reply = Reply::new(
-            421,
-            Status(4, 7, 0),
-            format!("{} Too many errors, closing", self.vs.fqdn),
-        );
+        let reply = Reply::new(421, Status(4, 7, 0), format!("{} Too many errors, closing", self.vs.fqdn));
         match step {
-            Step::Bdat { size, last, .. } => Step::Bdat {
-                size,
-                last,
-                first: false,
-                discard: Some(reply),
-            },
+            Step::Bdat { size, last, .. } => Step::Bdat { size, last, first: false, discard: Some(reply) },
             _ => Step::Close(reply),
         }
     }
@@ -134,11 +104,7 @@ impl Session {
                 Step::Reply(Reply::new(250, Status(2, 0, 0), "Reset OK"))
             }
             Command::Noop => Step::Reply(Reply::new(250, Status(2, 0, 0), "OK")),
-            Command::Quit => Step::Close(Reply::new(
-                221,
-                Status(2, 0, 0),
-                format!("{} closing", self.vs.fqdn),
-            )),
+            Command::Quit => Step::Close(Reply::new(221, Status(2, 0, 0), format!("{} closing", self.vs.fqdn))),
             Command::Vrfy => Step::Reply(Reply::new(
                 252,
                 Status(2, 5, 0),
@@ -179,11 +145,9 @@ impl Session {
 
     fn data(&mut self) -> Step {
         match self.tx.as_mut() {
-            Some(tx) if !tx.rcpts.is_empty() && !tx.bdat_started => Step::Data(Reply::new(
-                354,
-                Status(2, 0, 0),
-                "Start mail input; end with <CRLF>.<CRLF>",
-            )),
+            Some(tx) if !tx.rcpts.is_empty() && !tx.bdat_started => {
+                Step::Data(Reply::new(354, Status(2, 0, 0), "Start mail input; end with <CRLF>.<CRLF>"))
+            }
             Some(tx) if tx.bdat_started => Step::Reply(bad_sequence("DATA not allowed after BDAT")),
             Some(_) => Step::Reply(bad_sequence("No valid recipients")),
             None => Step::Reply(bad_sequence("Need MAIL command")),
@@ -192,18 +156,11 @@ impl Session {
 
     fn bdat(&mut self, size: u64, last: bool) -> Step {
         let (first, discard) = match self.tx.as_mut() {
-            Some(tx) if !tx.rcpts.is_empty() => {
-                (!std::mem::replace(&mut tx.bdat_started, true), None)
-            }
+            Some(tx) if !tx.rcpts.is_empty() => (!std::mem::replace(&mut tx.bdat_started, true), None),
             Some(_) => (false, Some(bad_sequence("No valid recipients"))),
             None => (false, Some(bad_sequence("Need MAIL command"))),
         };
-        Step::Bdat {
-            size,
-            last,
-            first,
-            discard,
-        }
+        Step::Bdat { size, last, first, discard }
     }
 }
 

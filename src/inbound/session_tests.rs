@@ -18,13 +18,7 @@ fn session(extra: &str) -> Session {
     let config = config::parse(&text).unwrap();
     let metrics = Metrics::new(vec!["vs".into()], 1);
     let vs = &config.virtual_servers[0];
-    let ctx = VsContext::new(
-        &config,
-        0,
-        vs,
-        Arc::new(AtomicU32::new(0)),
-        metrics.shards[0].clone(),
-    );
+    let ctx = VsContext::new(&config, 0, vs, Arc::new(AtomicU32::new(0)), metrics.shards[0].clone());
     Session::new(Rc::new(ctx), "127.0.0.1".parse().unwrap())
 }
 
@@ -33,15 +27,8 @@ fn first_line(step: &Step) -> String {
     let reply = match step {
         Step::Reply(r) | Step::Data(r) => r,
         Step::Close(r) => return format!("close {}", text(r)),
-        Step::Bdat {
-            discard: Some(r), ..
-        } => return format!("discard {}", text(r)),
-        Step::Bdat {
-            size,
-            last,
-            first,
-            discard: None,
-        } => return format!("bdat {size} {last} {first}"),
+        Step::Bdat { discard: Some(r), .. } => return format!("discard {}", text(r)),
+        Step::Bdat { size, last, first, discard: None } => return format!("bdat {size} {last} {first}"),
     };
     text(reply)
 }
@@ -49,28 +36,19 @@ fn first_line(step: &Step) -> String {
 fn text(reply: &crate::proto::reply::Reply) -> String {
     let mut out = Vec::new();
     reply.encode(&mut out);
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .to_string()
+    String::from_utf8(out).unwrap().lines().next().unwrap().to_string()
 }
 
 fn run(session: &mut Session, table: &[(&str, &str)]) {
     for (line, want) in table {
         let got = first_line(&session.command(line.as_bytes()));
-        assert!(
-            got.starts_with(want),
-            "{line:?}: got {got:?}, want {want:?}"
-        );
+        assert!(got.starts_with(want), "{line:?}: got {got:?}, want {want:?}");
     }
 }
 
 #[test]
 fn transaction_sequence_table() {
-    let mut s =
-        session("[relay]\nlist = []\n[[domain]]\nname = \"alias.test\"\nkind = \"alias\"\n");
+    let mut s = session("[relay]\nlist = []\n[[domain]]\nname = \"alias.test\"\nkind = \"alias\"\n");
     run(
         &mut s,
         &[
@@ -113,56 +91,19 @@ fn bdat_steps_table() {
 fn finish_refuses_oversize_bare_eol_and_too_many_hops() {
     let mut s = session("[delivery]\nmax_hop_count = 2\n");
     let open = |s: &mut Session| {
-        run(
-            s,
-            &[
-                ("EHLO c", "250"),
-                ("MAIL FROM:<a@b.test>", "250"),
-                ("RCPT TO:<x@tern.test>", "250"),
-            ],
-        )
+        run(s, &[("EHLO c", "250"), ("MAIL FROM:<a@b.test>", "250"), ("RCPT TO:<x@tern.test>", "250")])
     };
-    let ok = DataInfo {
-        oversize: false,
-        bare_eol: false,
-    };
+    let ok = DataInfo { oversize: false, bare_eol: false };
     open(&mut s);
-    let err = s
-        .finish(
-            "ID",
-            b"x\r\n",
-            DataInfo {
-                oversize: true,
-                ..ok
-            },
-        )
-        .unwrap_err();
-    assert_eq!(
-        (err.code, err.status.unwrap().to_string()),
-        (552, "5.3.4".into())
-    );
+    let err = s.finish("ID", b"x\r\n", DataInfo { oversize: true, ..ok }).unwrap_err();
+    assert_eq!((err.code, err.status.unwrap().to_string()), (552, "5.3.4".into()));
     open(&mut s);
-    let err = s
-        .finish(
-            "ID",
-            b"x\r\n",
-            DataInfo {
-                bare_eol: true,
-                ..ok
-            },
-        )
-        .unwrap_err();
-    assert_eq!(
-        (err.code, err.status.unwrap().to_string()),
-        (550, "5.5.2".into())
-    );
+    let err = s.finish("ID", b"x\r\n", DataInfo { bare_eol: true, ..ok }).unwrap_err();
+    assert_eq!((err.code, err.status.unwrap().to_string()), (550, "5.5.2".into()));
     open(&mut s);
     let hops = b"Received: a\r\nReceived: b\r\nreceived: c\r\n\r\nbody\r\n";
     let err = s.finish("ID", hops, ok).unwrap_err();
-    assert_eq!(
-        (err.code, err.status.unwrap().to_string()),
-        (554, "5.4.6".into())
-    );
+    assert_eq!((err.code, err.status.unwrap().to_string()), (554, "5.4.6".into()));
     open(&mut s);
     let accepted = s.finish("ID", &hops[13..], ok).unwrap();
     assert_eq!(accepted.meta.recipients, ["x@tern.test"]);

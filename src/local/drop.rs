@@ -13,11 +13,7 @@ use crate::spool::MessageMeta;
 /// wire-form message. The null reverse-path is written as `<>`.
 pub fn render(meta: &MessageMeta, local: &[u16], wire: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(wire.len() + 64 * (local.len() + 1));
-    let sender = if meta.reverse_path.is_empty() {
-        "<>"
-    } else {
-        meta.reverse_path.as_str()
-    };
+    let sender = if meta.reverse_path.is_empty() { "<>" } else { meta.reverse_path.as_str() };
     out.extend_from_slice(b"X-Sender: ");
     out.extend_from_slice(sender.as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -39,10 +35,7 @@ pub struct DropDir {
 impl DropDir {
     pub async fn open(path: &Path) -> io::Result<DropDir> {
         let dir = Directory::open(path).await.map_err(io::Error::from)?;
-        Ok(DropDir {
-            path: path.to_path_buf(),
-            dir,
-        })
+        Ok(DropDir { path: path.to_path_buf(), dir })
     }
 
     pub fn path(&self) -> &Path {
@@ -59,7 +52,7 @@ impl DropDir {
 
 /// Temp file, write, fdatasync, rename to `name`. The caller syncs the directory.
 pub async fn write_atomically(dir: &Path, name: &str, content: Vec<u8>) -> io::Result<()> {
-    let tmp = dir.join(format!(".tmp-{name}"));
+    let tmp = dir.join(format!(".{name}.tmp"));
     let mut file = BufferedFile::create(&tmp).await.map_err(io::Error::from)?;
     let len = content.len();
     let result = async {
@@ -88,11 +81,7 @@ mod tests {
             id: "X".into(),
             received_at: 0,
             reverse_path: "a@example.com".into(),
-            recipients: vec![
-                "r1@local.test".into(),
-                "far@remote.test".into(),
-                "r2@alias.test".into(),
-            ],
+            recipients: vec!["r1@local.test".into(), "far@remote.test".into(), "r2@alias.test".into()],
             virtual_server: "vs".into(),
             flags: 0,
         };
@@ -103,12 +92,7 @@ mod tests {
               Subject: s\r\n\r\n.dot\r\nbody\r\n"
                 .to_vec()
         );
-        let null = MessageMeta {
-            reverse_path: String::new(),
-            ..meta
-        };
-        assert!(
-            render(&null, &[0], b"").starts_with(b"X-Sender: <>\r\nX-Receiver: r1@local.test\r\n")
-        );
+        let null = MessageMeta { reverse_path: String::new(), ..meta };
+        assert!(render(&null, &[0], b"").starts_with(b"X-Sender: <>\r\nX-Receiver: r1@local.test\r\n"));
     }
 }

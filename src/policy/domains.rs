@@ -31,9 +31,7 @@ impl Domains {
     pub fn new(config: &Config, vs_default: &str) -> Domains {
         let mut table = Domains::default();
         table.local.insert(vs_default.to_ascii_lowercase());
-        table
-            .local
-            .insert(config.server.default_domain.to_ascii_lowercase());
+        table.local.insert(config.server.default_domain.to_ascii_lowercase());
         for d in &config.domains {
             match d.kind {
                 DomainKind::Local | DomainKind::Alias => {
@@ -57,10 +55,7 @@ impl Domains {
         if self.local.contains(&domain) {
             DomainClass::Local
         } else if self.relay_exact.contains(&domain)
-            || self
-                .relay_wildcards
-                .iter()
-                .any(|s| domain.ends_with(s.as_str()))
+            || self.relay_wildcards.iter().any(|s| domain.ends_with(s.as_str()))
         {
             DomainClass::RelayAllowed
         } else {
@@ -75,8 +70,7 @@ mod tests {
 
     fn table() -> Domains {
         let mut t = Domains::default();
-        t.local
-            .extend(["example.com".to_string(), "alias.example".to_string()]);
+        t.local.extend(["example.com".to_string(), "alias.example".to_string()]);
         t.relay_exact.insert("partner.example".into());
         t.relay_wildcards.push(".wild.example".into());
         t

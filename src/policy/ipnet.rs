@@ -48,9 +48,7 @@ impl IpNet {
     /// An IPv4-mapped IPv6 entry (`::ffff:10.0.0.0/104`) as the IPv4 range it stands for.
     fn canonical(&self) -> (IpAddr, u8) {
         match self.addr.to_canonical() {
-            v4 @ IpAddr::V4(_) if self.addr.is_ipv6() && self.prefix >= 96 => {
-                (v4, self.prefix - 96)
-            }
+            v4 @ IpAddr::V4(_) if self.addr.is_ipv6() && self.prefix >= 96 => (v4, self.prefix - 96),
             _ => (self.addr, self.prefix),
         }
     }
@@ -104,14 +102,7 @@ mod tests {
         ];
         for (text, addr, prefix) in ok {
             let net = IpNet::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-            assert_eq!(
-                net,
-                IpNet {
-                    addr: addr.parse().unwrap(),
-                    prefix: *prefix
-                },
-                "{text}"
-            );
+            assert_eq!(net, IpNet { addr: addr.parse().unwrap(), prefix: *prefix }, "{text}");
         }
         let bad: &[(&str, &str)] = &[
             ("", "expected an IP address"),
@@ -158,20 +149,13 @@ mod tests {
         ];
         for (net, ip, want) in cases {
             let net = IpNet::parse(net).unwrap();
-            assert_eq!(
-                net.contains(ip.parse().unwrap()),
-                *want,
-                "{net:?} contains {ip}"
-            );
+            assert_eq!(net.contains(ip.parse().unwrap()), *want, "{net:?} contains {ip}");
         }
     }
 
     #[test]
     fn list_matches_any_entry() {
-        let list = IpList(vec![
-            IpNet::parse("10.0.0.0/8").unwrap(),
-            IpNet::parse("::1").unwrap(),
-        ]);
+        let list = IpList(vec![IpNet::parse("10.0.0.0/8").unwrap(), IpNet::parse("::1").unwrap()]);
         assert!(list.contains("10.9.9.9".parse().unwrap()));
         assert!(list.contains("::1".parse().unwrap()));
         assert!(!list.contains("192.0.2.1".parse().unwrap()));

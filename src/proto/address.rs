@@ -51,36 +51,17 @@ mod tests {
     use super::*;
 
     fn address(local: &str, domain: Option<&str>) -> Address {
-        Address {
-            local: local.into(),
-            domain: domain.map(Into::into),
-        }
+        Address { local: local.into(), domain: domain.map(Into::into) }
     }
 
     #[test]
     fn text_and_ascii() {
         let cases = [
-            (
-                address("user", Some("example.com")),
-                "user@example.com",
-                true,
-            ),
+            (address("user", Some("example.com")), "user@example.com", true),
             (address("Post.Master", None), "Post.Master", true),
-            (
-                address("\"a b\"", Some("[192.0.2.1]")),
-                "\"a b\"@[192.0.2.1]",
-                true,
-            ),
-            (
-                address("jörg", Some("example.com")),
-                "jörg@example.com",
-                false,
-            ),
-            (
-                address("user", Some("münchen.de")),
-                "user@münchen.de",
-                false,
-            ),
+            (address("\"a b\"", Some("[192.0.2.1]")), "\"a b\"@[192.0.2.1]", true),
+            (address("jörg", Some("example.com")), "jörg@example.com", false),
+            (address("user", Some("münchen.de")), "user@münchen.de", false),
             (address("用户", None), "用户", false),
         ];
         for (address, text, ascii) in cases {

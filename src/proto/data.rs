@@ -42,12 +42,7 @@ pub enum Feed {
 
 impl DataScanner {
     pub fn new() -> DataScanner {
-        DataScanner {
-            partial: 2,
-            consumed: 0,
-            ended: false,
-            eol: EolState::default(),
-        }
+        DataScanner { partial: 2, consumed: 0, ended: false, eol: EolState::default() }
     }
 
     /// Scans the next chunk. After [`Feed::End`] the scanner is finished: later chunks are
@@ -121,10 +116,7 @@ impl DataScanner {
 /// Length of the longest suffix of `bytes` that is a proper prefix of [`END`].
 fn suffix_in_end(bytes: &[u8]) -> usize {
     let longest = bytes.len().min(END.len() - 1);
-    (1..=longest)
-        .rev()
-        .find(|&len| bytes.ends_with(&END[..len]))
-        .unwrap_or(0)
+    (1..=longest).rev().find(|&len| bytes.ends_with(&END[..len])).unwrap_or(0)
 }
 
 impl Default for DataScanner {

@@ -44,19 +44,13 @@ fn check_label(label: &str) -> Result<(), &'static str> {
         if label.len() > MAX_LABEL {
             return Err("domain label too long");
         }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
+        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err("invalid character in domain");
         }
         return Ok(());
     }
-    let valid = |c: char| {
-        c.is_ascii_alphanumeric()
-            || c == '-'
-            || !(c.is_ascii() || c.is_control() || c.is_whitespace())
-    };
+    let valid =
+        |c: char| c.is_ascii_alphanumeric() || c == '-' || !(c.is_ascii() || c.is_control() || c.is_whitespace());
     if label.chars().all(valid) {
         Ok(())
     } else {
@@ -66,22 +60,12 @@ fn check_label(label: &str) -> Result<(), &'static str> {
 
 /// Checks `[192.0.2.1]` or `[IPv6:2001:db8::1]` (the tag is case-insensitive).
 fn check_literal(literal: &str) -> Result<(), &'static str> {
-    let inner = literal
-        .strip_prefix('[')
-        .and_then(|rest| rest.strip_suffix(']'))
-        .ok_or("unterminated address literal")?;
-    let tag = inner
-        .get(..5)
-        .filter(|tag| tag.eq_ignore_ascii_case("IPv6:"));
+    let inner =
+        literal.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).ok_or("unterminated address literal")?;
+    let tag = inner.get(..5).filter(|tag| tag.eq_ignore_ascii_case("IPv6:"));
     match tag {
-        Some(_) => inner[5..]
-            .parse::<Ipv6Addr>()
-            .map(drop)
-            .map_err(|_| "invalid IPv6 address literal"),
-        None => inner
-            .parse::<Ipv4Addr>()
-            .map(drop)
-            .map_err(|_| "invalid IPv4 address literal"),
+        Some(_) => inner[5..].parse::<Ipv6Addr>().map(drop).map_err(|_| "invalid IPv6 address literal"),
+        None => inner.parse::<Ipv4Addr>().map(drop).map_err(|_| "invalid IPv4 address literal"),
     }
 }
 

@@ -34,26 +34,17 @@ mod tests {
             ("\r\n", 0),
             ("Subject: x\r\n\r\nbody\r\n", 0),
             ("Received: a\r\n\r\n", 1),
-            (
-                "Received: a\r\nReceived: b\r\nSubject: x\r\n\r\nbody\r\n",
-                2,
-            ),
+            ("Received: a\r\nReceived: b\r\nSubject: x\r\n\r\nbody\r\n", 2),
             ("received: a\r\nRECEIVED: b\r\nReCeIvEd:c\r\n\r\n", 3),
             ("Received: from a\r\n\tby b\r\n  Received: c\r\n\r\n", 1),
-            (
-                "Received : a\r\nReceived\t: b\r\nReceivedX: c\r\nReceive: d\r\n\r\n",
-                0,
-            ),
+            ("Received : a\r\nReceived\t: b\r\nReceivedX: c\r\nReceive: d\r\n\r\n", 0),
             ("X-Received: a\r\nResent-Received: b\r\n\r\n", 0),
             ("Subject: x\r\n\r\nReceived: in body\r\n", 0),
             ("\r\nReceived: after empty first line\r\n", 0),
             ("Received: a\r\nReceived: b", 2),
             ("Received: a\r\nReceived:", 2),
             ("Received: a\nReceived: b\n\nReceived: body\n", 2),
-            (
-                "Subject: x\r\n \r\nReceived: after a blank continuation\r\n\r\n",
-                1,
-            ),
+            ("Subject: x\r\n \r\nReceived: after a blank continuation\r\n\r\n", 1),
             ("Received", 0),
         ];
         for &(wire, expected) in cases {

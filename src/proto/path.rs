@@ -79,17 +79,12 @@ fn parse_mailbox(text: &str) -> Result<Address, &'static str> {
     let domain = match rest {
         "" => None,
         _ => {
-            let domain = rest
-                .strip_prefix('@')
-                .ok_or("text after the quoted local part")?;
+            let domain = rest.strip_prefix('@').ok_or("text after the quoted local part")?;
             domain::check(domain)?;
             Some(domain.to_owned())
         }
     };
-    Ok(Address {
-        local: local.to_owned(),
-        domain,
-    })
+    Ok(Address { local: local.to_owned(), domain })
 }
 
 /// Byte index just past the closing quote of the quoted string that starts `text`.
@@ -110,11 +105,7 @@ fn quoted_end(text: &str) -> Result<usize, &'static str> {
 fn check_dot_string(local: &str) -> Result<(), &'static str> {
     for atom in local.split('.') {
         if atom.is_empty() {
-            return Err(if local.is_empty() {
-                "empty local part"
-            } else {
-                "misplaced dot in local part"
-            });
+            return Err(if local.is_empty() { "empty local part" } else { "misplaced dot in local part" });
         }
         if !atom.chars().all(is_atext) {
             return Err("invalid character in local part");

@@ -25,20 +25,12 @@ pub struct Reply {
 impl Reply {
     /// A one-line reply with an enhanced status code.
     pub fn new(code: u16, status: Status, text: impl Into<Cow<'static, str>>) -> Reply {
-        Reply {
-            code,
-            status: Some(status),
-            lines: vec![text.into()],
-        }
+        Reply { code, status: Some(status), lines: vec![text.into()] }
     }
 
     /// A reply without an enhanced status code (greeting, EHLO/HELO).
     pub fn plain(code: u16, lines: Vec<Cow<'static, str>>) -> Reply {
-        Reply {
-            code,
-            status: None,
-            lines,
-        }
+        Reply { code, status: None, lines }
     }
 
     /// Appends the wire form (`250-...` continuation lines, `250 ...` last line, CRLF each).
@@ -122,60 +114,26 @@ mod tests {
     fn encodes_replies() {
         let cases: Vec<(Reply, &str)> = vec![
             (Reply::new(250, Status(2, 0, 0), "OK"), "250 2.0.0 OK\r\n"),
+            (Reply::new(550, Status(5, 1, 1), String::from("no such user")), "550 5.1.1 no such user\r\n"),
+            (Reply::plain(220, vec!["mx.example.com ESMTP tern".into()]), "220 mx.example.com ESMTP tern\r\n"),
             (
-                Reply::new(550, Status(5, 1, 1), String::from("no such user")),
-                "550 5.1.1 no such user\r\n",
-            ),
-            (
-                Reply::plain(220, vec!["mx.example.com ESMTP tern".into()]),
-                "220 mx.example.com ESMTP tern\r\n",
-            ),
-            (
-                Reply::plain(
-                    250,
-                    vec![
-                        "mx.example.com".into(),
-                        "PIPELINING".into(),
-                        "SIZE 1000".into(),
-                    ],
-                ),
+                Reply::plain(250, vec!["mx.example.com".into(), "PIPELINING".into(), "SIZE 1000".into()]),
                 "250-mx.example.com\r\n250-PIPELINING\r\n250 SIZE 1000\r\n",
             ),
             (
-                Reply {
-                    code: 451,
-                    status: Some(Status(4, 3, 0)),
-                    lines: vec!["first".into(), "second".into()],
-                },
+                Reply { code: 451, status: Some(Status(4, 3, 0)), lines: vec!["first".into(), "second".into()] },
                 "451-4.3.0 first\r\n451 4.3.0 second\r\n",
             ),
-            (
-                Reply::new(250, Status(2, 0, 0), "a\r\n250 injected\rx\ny"),
-                "250 2.0.0 a  250 injected x y\r\n",
-            ),
-            (
-                Reply::plain(250, vec!["a\r\nb".into(), "c".into()]),
-                "250-a  b\r\n250 c\r\n",
-            ),
+            (Reply::new(250, Status(2, 0, 0), "a\r\n250 injected\rx\ny"), "250 2.0.0 a  250 injected x y\r\n"),
+            (Reply::plain(250, vec!["a\r\nb".into(), "c".into()]), "250-a  b\r\n250 c\r\n"),
             (Reply::plain(354, vec![]), "354\r\n"),
-            (
-                Reply {
-                    code: 221,
-                    status: Some(Status(2, 0, 0)),
-                    lines: vec![],
-                },
-                "221 2.0.0\r\n",
-            ),
+            (Reply { code: 221, status: Some(Status(2, 0, 0)), lines: vec![] }, "221 2.0.0\r\n"),
             (Reply::new(250, Status(2, 0, 0), ""), "250 2.0.0 \r\n"),
         ];
         for (reply, wire) in cases {
             let mut out = b"prefix".to_vec();
             reply.encode(&mut out);
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                format!("prefix{wire}"),
-                "{reply:?}"
-            );
+            assert_eq!(String::from_utf8(out).unwrap(), format!("prefix{wire}"), "{reply:?}");
             assert_eq!(reply.to_bytes(), wire.as_bytes());
         }
     }

@@ -63,15 +63,8 @@ impl Shard {
     pub fn next_id(&self) -> String {
         let seq = self.next_seq.get();
         self.next_seq.set(seq + 1);
-        let micros = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros());
-        format!(
-            "{:013X}{:02X}{:05X}",
-            micros & 0x1F_FFFF_FFFF_FFFF,
-            self.id & 0xFF,
-            seq & 0xF_FFFF
-        )
+        let micros = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
+        format!("{:013X}{:02X}{:05X}", micros & 0x1F_FFFF_FFFF_FFFF, self.id & 0xFF, seq & 0xF_FFFF)
     }
 
     pub fn is_shutting_down(&self) -> bool {
@@ -90,10 +83,7 @@ impl Shard {
     pub fn deliver_local(self: &Rc<Self>, meta: &MessageMeta, local: Vec<u16>, wire: &[u8]) {
         let content = render(meta, &local, wire);
         let id = meta.id.clone();
-        let vs_index = self
-            .virtual_servers
-            .iter()
-            .position(|v| v.name == meta.virtual_server);
+        let vs_index = self.virtual_servers.iter().position(|v| v.name == meta.virtual_server);
         let shard = self.clone();
         glommio::spawn_local(async move {
             let mut wait = DROP_RETRY_FIRST;
@@ -115,15 +105,11 @@ impl Shard {
                 }
             }
             if let Some(i) = vs_index {
-                shard.metrics.vs[i]
-                    .drop_deliveries
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                shard.metrics.vs[i].drop_deliveries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             tracing::info!(message = %id, recipients = local.len(), "delivered to drop directory");
             if let Err(e) = shard.spool.complete(&id, &local).await {
-                tracing::error!(
-                    "spool: cannot record delivery of {id}: {e}; delivered again at next start"
-                );
+                tracing::error!("spool: cannot record delivery of {id}: {e}; delivered again at next start");
             }
         })
         .detach();
@@ -154,6 +140,5 @@ impl Shard {
 }
 
 fn is_local(domains: &Domains, addr: &str) -> bool {
-    addr.rsplit_once('@')
-        .is_some_and(|(_, domain)| domains.classify(domain) == DomainClass::Local)
+    addr.rsplit_once('@').is_some_and(|(_, domain)| domains.classify(domain) == DomainClass::Local)
 }

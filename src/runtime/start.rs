@@ -1,6 +1,6 @@
 //! Starting the shards, waiting for them to be ready, and stopping them on SIGTERM/SIGINT.
 
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -22,16 +22,15 @@ use crate::spool::Spool;
 const IO_MEMORY: usize = 1 << 20;
 /// How often a shard looks at the shutdown flag.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(50);
+/// How long a listener found on a bind address at start may take to go away.
+const FOREIGN_LISTENER_WAIT: Duration = Duration::from_secs(3);
 /// How long sessions get to finish after SIGTERM before the shard stops anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("cannot create {path}: {source}")]
-    Directory {
-        path: String,
-        source: std::io::Error,
-    },
+    Directory { path: String, source: std::io::Error },
     #[error("{0}")]
     Bind(String),
     #[error("shard {shard}: {reason}")]
@@ -51,36 +50,23 @@ struct Shared {
 }
 
 /// Runs the server until SIGTERM or SIGINT; returns once every shard has stopped.
-pub fn run(config: Config) -> Result<(), RuntimeError> {
-    create_dirs(&config)?;
+pub fn run(mut config: Config) -> Result<(), RuntimeError> {
+    create_dirs(&mut config)?;
     check_binds(&config)?;
     ignore_sigxfsz();
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).map_err(RuntimeError::Signals)?;
     }
-    let names = config
-        .virtual_servers
-        .iter()
-        .map(|v| v.name.clone())
-        .collect();
+    let names = config.virtual_servers.iter().map(|v| v.name.clone()).collect();
     let metrics = Arc::new(Metrics::new(names, config.server.shards));
     if let Some(addr) = config.admin.listen {
         let (bound, _thread) = crate::admin::serve(addr, metrics.clone())
             .map_err(|e| RuntimeError::Bind(format!("admin.listen: cannot bind {addr}: {e}")))?;
         tracing::info!("admin: metrics on http://{bound}/metrics");
     }
-    let open_connections = config
-        .virtual_servers
-        .iter()
-        .map(|_| Arc::new(AtomicU32::new(0)))
-        .collect();
-    let shared = Arc::new(Shared {
-        config,
-        metrics,
-        open_connections,
-        stop: stop.clone(),
-    });
+    let open_connections = config.virtual_servers.iter().map(|_| Arc::new(AtomicU32::new(0))).collect();
+    let shared = Arc::new(Shared { config, metrics, open_connections, stop: stop.clone() });
     let (ready_tx, ready_rx) = mpsc::channel();
     let cpus = allowed_cpus();
     let mut handles = Vec::new();
@@ -91,10 +77,7 @@ pub fn run(config: Config) -> Result<(), RuntimeError> {
             .name(&format!("tern-shard-{k}"))
             .io_memory(IO_MEMORY)
             .spawn(move || run_shard(k, shared, ready))
-            .map_err(|e| RuntimeError::Executor {
-                shard: k,
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| RuntimeError::Executor { shard: k, reason: e.to_string() })?;
         handles.push(handle);
     }
     drop(ready_tx);
@@ -125,17 +108,9 @@ pub fn run(config: Config) -> Result<(), RuntimeError> {
 }
 
 fn log_ready(config: &Config) {
-    for vs in config
-        .virtual_servers
-        .iter()
-        .filter(|v| v.state == VsState::Started)
-    {
+    for vs in config.virtual_servers.iter().filter(|v| v.state == VsState::Started) {
         let binds: Vec<String> = vs.bind.iter().map(SocketAddr::to_string).collect();
-        tracing::info!(
-            "virtual server \"{}\" listening on {}",
-            vs.name,
-            binds.join(", ")
-        );
+        tracing::info!("virtual server \"{}\" listening on {}", vs.name, binds.join(", "));
     }
     tracing::info!("ready: {} shard(s)", config.server.shards);
 }
@@ -175,14 +150,9 @@ async fn run_shard(k: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(),
 async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
     let config = &shared.config;
     let metrics = shared.metrics.shards[k].clone();
-    let (spool, recovered) = Spool::open(
-        &config.server.spool_dir,
-        k,
-        config.server.shards,
-        metrics.spool.clone(),
-    )
-    .await
-    .map_err(|e| format!("spool: {e}"))?;
+    let (spool, recovered) = Spool::open(&config.server.spool_dir, k, config.server.shards, metrics.spool.clone())
+        .await
+        .map_err(|e| format!("spool: {e}"))?;
     if !recovered.is_empty() {
         tracing::info!("shard {k}: recovered {} queued message(s)", recovered.len());
     }
@@ -193,15 +163,7 @@ async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
         .virtual_servers
         .iter()
         .enumerate()
-        .map(|(i, vs)| {
-            Rc::new(VsContext::new(
-                config,
-                i,
-                vs,
-                shared.open_connections[i].clone(),
-                metrics.clone(),
-            ))
-        })
+        .map(|(i, vs)| Rc::new(VsContext::new(config, i, vs, shared.open_connections[i].clone(), metrics.clone())))
         .collect();
     let site = Domains::new(config, &config.server.default_domain);
     let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics));
@@ -217,8 +179,8 @@ fn bind_listeners(shard: &Rc<Shard>, config: &Config) -> Result<Vec<glommio::Tas
             continue;
         }
         for addr in &vs.bind {
-            let listener = TcpListener::bind(addr)
-                .map_err(|e| format!("virtual_server[{i}].bind: cannot bind {addr}: {e}"))?;
+            let listener =
+                TcpListener::bind(addr).map_err(|e| format!("virtual_server[{i}].bind: cannot bind {addr}: {e}"))?;
             let ctx = shard.virtual_servers[i].clone();
             tasks.push(glommio::spawn_local(listen(listener, ctx, shard.clone())));
         }
@@ -226,51 +188,63 @@ fn bind_listeners(shard: &Rc<Shard>, config: &Config) -> Result<Vec<glommio::Tas
     Ok(tasks)
 }
 
-fn create_dirs(config: &Config) -> Result<(), RuntimeError> {
-    let s = &config.server;
-    for dir in [
-        &s.data_dir,
-        &s.spool_dir,
-        &s.drop_dir,
-        &s.pickup_dir,
-        &s.badmail_dir,
-        &s.log_dir,
-    ] {
-        std::fs::create_dir_all(dir).map_err(|source| RuntimeError::Directory {
-            path: dir.display().to_string(),
-            source,
-        })?;
+/// Creates the data directories and makes their paths absolute (glommio opens them with
+/// io_uring, which does not resolve relative paths here).
+fn create_dirs(config: &mut Config) -> Result<(), RuntimeError> {
+    let s = &mut config.server;
+    for dir in
+        [&mut s.data_dir, &mut s.spool_dir, &mut s.drop_dir, &mut s.pickup_dir, &mut s.badmail_dir, &mut s.log_dir]
+    {
+        let failed = |source| RuntimeError::Directory { path: dir.display().to_string(), source };
+        std::fs::create_dir_all(&*dir).map_err(failed)?;
+        *dir = std::path::absolute(&*dir).map_err(failed)?;
     }
     Ok(())
 }
 
 /// Listeners use SO_REUSEPORT (one per shard), which would silently share a port with another
-/// process of the same user: refuse to start when an address is already taken.
+/// process of the same user: refuse to start when something already accepts connections on a
+/// bind address. (A bind probe cannot tell: the earlier run's connections in TIME_WAIT would
+/// make it fail after every restart.) A process killed with SIGKILL leaves its listeners open
+/// until the kernel has torn down its io_uring, so a listener must persist for
+/// [`FOREIGN_LISTENER_WAIT`] to count.
 fn check_binds(config: &Config) -> Result<(), RuntimeError> {
     for (i, vs) in config.virtual_servers.iter().enumerate() {
         if vs.state != VsState::Started {
             continue;
         }
         for addr in &vs.bind {
-            StdListener::bind(addr).map_err(|e| {
-                RuntimeError::Bind(format!("virtual_server[{i}].bind: cannot bind {addr}: {e}"))
-            })?;
+            if someone_listens(*addr) {
+                return Err(RuntimeError::Bind(format!(
+                    "virtual_server[{i}].bind: {addr} is already in use by another process"
+                )));
+            }
         }
     }
     Ok(())
+}
+
+fn someone_listens(mut addr: SocketAddr) -> bool {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+    }
+    let deadline = Instant::now() + FOREIGN_LISTENER_WAIT;
+    while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
+        if Instant::now() > deadline {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
 }
 
 /// The CPUs this process may run on (its affinity mask), in order.
 fn allowed_cpus() -> Vec<usize> {
     // SAFETY: `set` is a plain bitmask owned by this frame; sched_getaffinity fills it.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let ok =
-        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }
-            == 0;
+    let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
     let cpus: Vec<usize> = if ok {
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
-            .collect()
+        (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, &set) }).collect()
     } else {
         Vec::new()
     };

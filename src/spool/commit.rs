@@ -45,20 +45,9 @@ impl Batch {
 /// The in-memory change a record makes once its batch is synced. Offsets are relative to
 /// the start of the batch.
 pub(super) enum Effect {
-    Store {
-        meta: MessageMeta,
-        body_off: u64,
-        len: u32,
-    },
-    Done {
-        id: String,
-        newly: Vec<u16>,
-    },
-    Copy {
-        id: String,
-        from: BodyRef,
-        body_off: u64,
-    },
+    Store { meta: MessageMeta, body_off: u64, len: u32 },
+    Done { id: String, newly: Vec<u16> },
+    Copy { id: String, from: BodyRef, body_off: u64 },
 }
 
 /// Turns a commit reply into the caller's result.
@@ -66,10 +55,7 @@ pub(super) async fn outcome(rx: Receiver<Reply>) -> Result<Committed, SpoolError
     match rx.await {
         Some(Ok(done)) => Ok(done),
         Some(Err(e)) => Err(SpoolError::Io(e)),
-        None => Err(SpoolError::Io(io::Error::new(
-            io::ErrorKind::BrokenPipe,
-            "spool shard closed",
-        ))),
+        None => Err(SpoolError::Io(io::Error::new(io::ErrorKind::BrokenPipe, "spool shard closed"))),
     }
 }
 
@@ -106,11 +92,7 @@ impl Shared {
                 let seg = &st.segs[&st.active];
                 (batch, seg.file.clone(), seg.path.clone(), st.committed)
             };
-            let Batch {
-                buf,
-                effects,
-                waiters,
-            } = batch;
+            let Batch { buf, effects, waiters } = batch;
             let len = buf.len() as u64;
             let result = match len {
                 0 => Ok(()),
@@ -120,10 +102,7 @@ impl Shared {
                 Ok(()) => {
                     self.apply(effects, &path, base, len);
                     for w in waiters {
-                        w.send(Ok(Committed {
-                            path: path.clone(),
-                            base,
-                        }));
+                        w.send(Ok(Committed { path: path.clone(), base }));
                     }
                     self.rotate(false).await;
                 }
@@ -145,10 +124,7 @@ impl Shared {
         let len = buf.len();
         let written = file.write_at(buf, pos).await?;
         if written != len {
-            return Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                format!("short write: {written} of {len} bytes"),
-            ));
+            return Err(io::Error::new(io::ErrorKind::WriteZero, format!("short write: {written} of {len} bytes")));
         }
         #[cfg(test)]
         if self.fail_syncs.get() > 0 {
@@ -157,9 +133,7 @@ impl Shared {
         }
         self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
         file.fdatasync().await?;
-        self.stats
-            .bytes_written
-            .fetch_add(len as u64, Ordering::Relaxed);
+        self.stats.bytes_written.fetch_add(len as u64, Ordering::Relaxed);
         Ok(())
     }
 
@@ -205,18 +179,10 @@ impl Shared {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
         st.committed = base + len;
-        let at = |body_off: u64, len: u32| BodyRef {
-            segment: path.clone(),
-            offset: base + body_off,
-            len,
-        };
+        let at = |body_off: u64, len: u32| BodyRef { segment: path.clone(), offset: base + body_off, len };
         for effect in effects {
             match effect {
-                Effect::Store {
-                    meta,
-                    body_off,
-                    len,
-                } => self.insert(st, meta, at(body_off, len)),
+                Effect::Store { meta, body_off, len } => self.insert(st, meta, at(body_off, len)),
                 Effect::Done { id, newly } => {
                     let Some(live) = st.live.get_mut(&id) else {
                         continue;
@@ -246,14 +212,8 @@ impl Shared {
         if let Some(s) = st.segs.get_mut(&seg) {
             s.live += 1;
         }
-        let live = Live {
-            marked: vec![false; meta.recipients.len()],
-            durable: 0,
-            meta,
-            body,
-            seg,
-            aliases: Vec::new(),
-        };
+        let live =
+            Live { marked: vec![false; meta.recipients.len()], durable: 0, meta, body, seg, aliases: Vec::new() };
         st.live.insert(live.meta.id.clone(), live);
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
     }
@@ -282,8 +242,7 @@ fn relocate(st: &mut State, id: &str, from: &BodyRef, to: BodyRef) {
         return;
     }
     let old_seg = std::mem::replace(&mut live.seg, st.active);
-    live.aliases
-        .push(std::mem::replace(&mut live.body, to.clone()));
+    live.aliases.push(std::mem::replace(&mut live.body, to.clone()));
     for alias in &live.aliases {
         st.moved.insert(alias.clone(), to.clone());
     }

@@ -85,9 +85,7 @@ impl Shared {
             return Err(std::io::Error::from(e).into());
         }
         if key.is_adopted() {
-            let dir = Directory::open(key.dir(&self.root))
-                .await
-                .map_err(std::io::Error::from)?;
+            let dir = Directory::open(key.dir(&self.root)).await.map_err(std::io::Error::from)?;
             dir.sync().await.map_err(std::io::Error::from)?;
         } else {
             self.dir_handle.sync().await.map_err(std::io::Error::from)?;
@@ -104,11 +102,7 @@ impl Shared {
     async fn copy_forward(&self, key: SegKey) -> Result<(), SpoolError> {
         let items: Vec<(String, BodyRef)> = {
             let st = self.state.borrow();
-            st.live
-                .iter()
-                .filter(|(_, l)| l.seg == key)
-                .map(|(id, l)| (id.clone(), l.body.clone()))
-                .collect()
+            st.live.iter().filter(|(_, l)| l.seg == key).map(|(id, l)| (id.clone(), l.body.clone())).collect()
         };
         let mut replies = Vec::new();
         for (id, from) in items {
@@ -126,12 +120,7 @@ impl Shared {
 
     /// Queues the copy of a message still at `from`, with a `Done` record for every recipient
     /// marked final (including those whose own `Done` is still in flight).
-    fn enqueue_copy(
-        &self,
-        id: &str,
-        from: BodyRef,
-        body: &[u8],
-    ) -> Option<Receiver<commit::Reply>> {
+    fn enqueue_copy(&self, id: &str, from: BodyRef, body: &[u8]) -> Option<Receiver<commit::Reply>> {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
         let live = st.live.get(id)?;
@@ -145,11 +134,7 @@ impl Shared {
         if !done.is_empty() {
             encode_done(id, &done, &mut batch.buf);
         }
-        batch.effects.push(Effect::Copy {
-            id: id.to_owned(),
-            from,
-            body_off,
-        });
+        batch.effects.push(Effect::Copy { id: id.to_owned(), from, body_off });
         Some(batch.wait())
     }
 }

@@ -113,10 +113,7 @@ pub struct SpoolOptions {
 
 impl Default for SpoolOptions {
     fn default() -> Self {
-        SpoolOptions {
-            segment_size: 64 << 20,
-            copy_forward_lag: 2,
-        }
+        SpoolOptions { segment_size: 64 << 20, copy_forward_lag: 2 }
     }
 }
 
@@ -202,9 +199,7 @@ impl Spool {
         let active = SegKey::own(shard, replay.next_seq);
         let mut segs = replay.segs;
         segs.insert(active, segment::create(dir, &dir_handle, active).await?);
-        stats
-            .queued
-            .store(replay.live.len() as u64, Ordering::Relaxed);
+        stats.queued.store(replay.live.len() as u64, Ordering::Relaxed);
         let shared = Rc::new(Shared {
             root: dir.to_path_buf(),
             dir_handle,
@@ -249,20 +244,12 @@ impl Spool {
             let batch = &mut st.pending;
             encode_message(meta, body, &mut batch.buf);
             let body_off = (batch.buf.len() - len) as u64;
-            batch.effects.push(Effect::Store {
-                meta: meta.clone(),
-                body_off,
-                len: len as u32,
-            });
+            batch.effects.push(Effect::Store { meta: meta.clone(), body_off, len: len as u32 });
             (batch.wait(), body_off)
         };
         self.0.commit_kick.raise();
         let done = commit::outcome(rx).await?;
-        Ok(BodyRef {
-            segment: done.path,
-            offset: done.base + body_off,
-            len: len as u32,
-        })
+        Ok(BodyRef { segment: done.path, offset: done.base + body_off, len: len as u32 })
     }
 
     /// Records recipients of `id` as final. When all are, the message is final; segments whose
@@ -271,10 +258,7 @@ impl Spool {
         let rx = {
             let mut st = self.0.state.borrow_mut();
             let Some(entry) = st.live.get_mut(id) else {
-                tracing::info!(
-                    id,
-                    "spool: complete for an unknown or final message ignored"
-                );
+                tracing::info!(id, "spool: complete for an unknown or final message ignored");
                 return Ok(());
             };
             let mut newly = Vec::new();
@@ -293,10 +277,7 @@ impl Spool {
             }
             let batch = &mut st.pending;
             encode_done(id, &newly, &mut batch.buf);
-            batch.effects.push(Effect::Done {
-                id: id.to_owned(),
-                newly,
-            });
+            batch.effects.push(Effect::Done { id: id.to_owned(), newly });
             batch.wait()
         };
         self.0.commit_kick.raise();
@@ -333,10 +314,7 @@ fn check_size(meta: &MessageMeta, body_len: usize) -> Result<(), SpoolError> {
     if fits {
         Ok(())
     } else {
-        Err(SpoolError::Io(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "message too large for one spool record",
-        )))
+        Err(SpoolError::Io(io::Error::new(io::ErrorKind::InvalidInput, "message too large for one spool record")))
     }
 }
 
@@ -374,11 +352,7 @@ impl Shared {
         let (body, file) = {
             let st = self.state.borrow();
             let body = st.moved.get(body).unwrap_or(body).clone();
-            let file = st
-                .segs
-                .values()
-                .find(|s| s.path == body.segment)
-                .map(|s| s.file.clone());
+            let file = st.segs.values().find(|s| s.path == body.segment).map(|s| s.file.clone());
             (body, file)
         };
         let file = match file {
@@ -394,11 +368,7 @@ impl Shared {
         let mut out: Vec<(SegKey, &Live)> = st.live.values().map(|l| (l.seg, l)).collect();
         out.sort_by_key(|(seg, l)| (*seg, l.body.offset));
         out.into_iter()
-            .map(|(_, l)| Recovered {
-                meta: l.meta.clone(),
-                body: l.body.clone(),
-                done: marked_indices(&l.marked),
-            })
+            .map(|(_, l)| Recovered { meta: l.meta.clone(), body: l.body.clone(), done: marked_indices(&l.marked) })
             .collect()
     }
 
@@ -421,8 +391,5 @@ impl Shared {
 }
 
 fn marked_indices(marked: &[bool]) -> Vec<u16> {
-    (0..marked.len())
-        .filter(|&i| marked[i])
-        .map(|i| i as u16)
-        .collect()
+    (0..marked.len()).filter(|&i| marked[i]).map(|i| i as u16).collect()
 }

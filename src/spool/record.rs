@@ -89,10 +89,7 @@ pub fn encode_done(id: &str, recipients: &[u16], out: &mut Vec<u8>) {
 pub fn decode(buf: &[u8]) -> Result<(Record, usize), RecordError> {
     let (view, used) = decode_view(buf)?;
     let record = match view {
-        RecordView::Message { meta, body } => Record::Message {
-            meta,
-            body: body.to_vec(),
-        },
+        RecordView::Message { meta, body } => Record::Message { meta, body: body.to_vec() },
         RecordView::Done { id, recipients } => Record::Done { id, recipients },
     };
     Ok((record, used))
@@ -128,9 +125,7 @@ fn frame_payload(buf: &[u8]) -> Result<&[u8], RecordError> {
     if len == 0 || len > MAX_PAYLOAD {
         return Err(RecordError::Malformed("implausible length"));
     }
-    let payload = buf
-        .get(HEADER..HEADER + len)
-        .ok_or(RecordError::Truncated)?;
+    let payload = buf.get(HEADER..HEADER + len).ok_or(RecordError::Truncated)?;
     if crc32fast::hash(payload) != crc {
         return Err(RecordError::Checksum);
     }
@@ -153,14 +148,7 @@ fn decode_message<'a>(r: &mut Reader<'a>) -> Result<RecordView<'a>, RecordError>
     let recipients = (0..n).map(|_| r.string()).collect::<Result<_, _>>()?;
     let body_len = r.count(1)?;
     let body = r.take(body_len)?;
-    let meta = MessageMeta {
-        id,
-        received_at,
-        reverse_path,
-        recipients,
-        virtual_server,
-        flags,
-    };
+    let meta = MessageMeta { id, received_at, reverse_path, recipients, virtual_server, flags };
     Ok(RecordView::Message { meta, body })
 }
 
@@ -251,17 +239,11 @@ mod tests {
     }
 
     fn message() -> Record {
-        Record::Message {
-            meta: meta(),
-            body: b"Subject: hi\r\n\r\nhello\r\n".to_vec(),
-        }
+        Record::Message { meta: meta(), body: b"Subject: hi\r\n\r\nhello\r\n".to_vec() }
     }
 
     fn done() -> Record {
-        Record::Done {
-            id: "m-0001".into(),
-            recipients: vec![0, 1, 65535],
-        }
+        Record::Done { id: "m-0001".into(), recipients: vec![0, 1, 65535] }
     }
 
     fn framed(record: &Record) -> Vec<u8> {
@@ -292,10 +274,7 @@ mod tests {
             },
             body: vec![],
         };
-        let no_rcpt = Record::Done {
-            id: "x".into(),
-            recipients: vec![],
-        };
+        let no_rcpt = Record::Done { id: "x".into(), recipients: vec![] };
         for record in [message(), done(), empty, no_rcpt] {
             let mut buf = framed(&record);
             let len = buf.len();
@@ -307,11 +286,7 @@ mod tests {
     #[test]
     fn sliced_body_equals_contiguous_body() {
         let mut sliced = Vec::new();
-        encode_message(
-            &meta(),
-            &[b"Subject: hi\r\n", b"\r\nhel", b"lo\r\n"],
-            &mut sliced,
-        );
+        encode_message(&meta(), &[b"Subject: hi\r\n", b"\r\nhel", b"lo\r\n"], &mut sliced);
         assert_eq!(sliced, framed(&message()));
     }
 
@@ -333,22 +308,10 @@ mod tests {
         let cases: Vec<(&str, Vec<u8>, RecordError)> = vec![
             ("empty", vec![], RecordError::Truncated),
             ("half header", vec![5, 0, 0], RecordError::Truncated),
-            (
-                "zero length",
-                vec![0; 8],
-                RecordError::Malformed("implausible length"),
-            ),
-            (
-                "absurd length",
-                huge,
-                RecordError::Malformed("implausible length"),
-            ),
+            ("zero length", vec![0; 8], RecordError::Malformed("implausible length")),
+            ("absurd length", huge, RecordError::Malformed("implausible length")),
             ("bad crc", bad_crc, RecordError::Checksum),
-            (
-                "unknown kind",
-                frame_raw(&[9]),
-                RecordError::Malformed("unknown record kind"),
-            ),
+            ("unknown kind", frame_raw(&[9]), RecordError::Malformed("unknown record kind")),
             (
                 "string past end",
                 frame_raw(&[KIND_DONE, 200, 0, 0, 0, b'a']),
@@ -390,11 +353,7 @@ mod tests {
         for record in [message(), done()] {
             let buf = framed(&record);
             for cut in 0..buf.len() {
-                assert_eq!(
-                    decode(&buf[..cut]),
-                    Err(RecordError::Truncated),
-                    "cut {cut}"
-                );
+                assert_eq!(decode(&buf[..cut]), Err(RecordError::Truncated), "cut {cut}");
             }
         }
     }
@@ -411,10 +370,7 @@ mod tests {
             for bit in 0..frame.len() * 8 {
                 buf[bit / 8] ^= 1 << (bit % 8);
                 let got = decode(&buf).map(|_| ());
-                assert!(
-                    matches!(got, Err(RecordError::Checksum | RecordError::Malformed(_))),
-                    "bit {bit}: {got:?}"
-                );
+                assert!(matches!(got, Err(RecordError::Checksum | RecordError::Malformed(_))), "bit {bit}: {got:?}");
                 let short = decode(&buf[..frame.len()]).map(|_| ());
                 assert!(short.is_err(), "bit {bit} undetected without padding");
                 buf[bit / 8] ^= 1 << (bit % 8);

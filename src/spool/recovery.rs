@@ -37,18 +37,11 @@ pub(super) async fn replay(root: &Path, shard: usize, shards: usize) -> Result<R
     std::fs::create_dir_all(&own_dir)?;
     let root_dir = Directory::open(root).await.map_err(io::Error::from)?;
     root_dir.sync().await.map_err(io::Error::from)?;
-    let mut keys: Vec<SegKey> = segment::list(&own_dir)?
-        .into_iter()
-        .map(|seq| SegKey::own(shard, seq))
-        .collect();
+    let mut keys: Vec<SegKey> = segment::list(&own_dir)?.into_iter().map(|seq| SegKey::own(shard, seq)).collect();
     let next_seq = keys.last().map_or(1, |k| k.seq + 1);
     for folder in adopted_folders(root, shard, shards)? {
         let dir = segment::shard_dir(root, folder);
-        keys.extend(
-            segment::list(&dir)?
-                .into_iter()
-                .map(|seq| SegKey::adopted(folder, seq)),
-        );
+        keys.extend(segment::list(&dir)?.into_iter().map(|seq| SegKey::adopted(folder, seq)));
     }
     keys.sort_unstable();
     let mut acc = Acc::default();
@@ -60,12 +53,7 @@ pub(super) async fn replay(root: &Path, shard: usize, shards: usize) -> Result<R
         segs.insert(key, seg);
     }
     let (live, restate) = acc.finish(&mut segs);
-    Ok(Replay {
-        segs,
-        live,
-        next_seq,
-        restate,
-    })
+    Ok(Replay { segs, live, next_seq, restate })
 }
 
 /// Folders `shard-<j>` with `j >= shards` and `j % shards == shard`.
@@ -129,26 +117,12 @@ impl Acc {
     fn apply(&mut self, view: RecordView<'_>, path: &Rc<PathBuf>, key: SegKey, end: u64) {
         match view {
             RecordView::Message { meta, body } => {
-                let body = BodyRef {
-                    segment: path.clone(),
-                    offset: end - body.len() as u64,
-                    len: body.len() as u32,
-                };
+                let body = BodyRef { segment: path.clone(), offset: end - body.len() as u64, len: body.len() as u32 };
                 let n = meta.recipients.len();
-                let mut marked = self
-                    .msgs
-                    .remove(&meta.id)
-                    .map_or_else(Vec::new, |m| m.marked);
+                let mut marked = self.msgs.remove(&meta.id).map_or_else(Vec::new, |m| m.marked);
                 marked.resize(n, false);
                 self.covered.insert(meta.id.clone(), vec![false; n]);
-                let live = Live {
-                    meta,
-                    body,
-                    seg: key,
-                    marked,
-                    durable: 0,
-                    aliases: Vec::new(),
-                };
+                let live = Live { meta, body, seg: key, marked, durable: 0, aliases: Vec::new() };
                 self.msgs.insert(live.meta.id.clone(), live);
             }
             RecordView::Done { id, recipients } => match self.msgs.get_mut(&id) {
@@ -179,10 +153,8 @@ impl Acc {
                 seg.live += 1;
             }
             let covered = &self.covered[id];
-            let uncovered: Vec<u16> = (0..live.marked.len())
-                .filter(|&i| live.marked[i] && !covered[i])
-                .map(|i| i as u16)
-                .collect();
+            let uncovered: Vec<u16> =
+                (0..live.marked.len()).filter(|&i| live.marked[i] && !covered[i]).map(|i| i as u16).collect();
             if !uncovered.is_empty() {
                 restate.push((id.clone(), uncovered));
             }

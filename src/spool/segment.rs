@@ -22,19 +22,11 @@ pub(super) struct SegKey {
 
 impl SegKey {
     pub(super) fn own(shard: usize, seq: u64) -> SegKey {
-        SegKey {
-            class: 1,
-            folder: shard,
-            seq,
-        }
+        SegKey { class: 1, folder: shard, seq }
     }
 
     pub(super) fn adopted(folder: usize, seq: u64) -> SegKey {
-        SegKey {
-            class: 0,
-            folder,
-            seq,
-        }
+        SegKey { class: 0, folder, seq }
     }
 
     pub(super) fn is_adopted(&self) -> bool {
@@ -103,31 +95,18 @@ pub(super) fn list(dir: &Path) -> io::Result<Vec<u64>> {
 /// Creates a new, empty segment and makes its directory entry durable.
 pub(super) async fn create(root: &Path, dir: &Directory, key: SegKey) -> io::Result<Segment> {
     let path = key.path(root);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .buffered_open(&path)
-        .await?;
+    let file = OpenOptions::new().read(true).write(true).create_new(true).buffered_open(&path).await?;
     if let Err(e) = dir.sync().await {
         let _ = file.remove().await;
         return Err(e.into());
     }
-    Ok(Segment {
-        path: Rc::new(path),
-        file: Rc::new(file),
-        live: 0,
-    })
+    Ok(Segment { path: Rc::new(path), file: Rc::new(file), live: 0 })
 }
 
 /// Opens an existing segment for reading.
 pub(super) async fn open(path: PathBuf) -> io::Result<Segment> {
     let file = BufferedFile::open(&path).await?;
-    Ok(Segment {
-        path: Rc::new(path),
-        file: Rc::new(file),
-        live: 0,
-    })
+    Ok(Segment { path: Rc::new(path), file: Rc::new(file), live: 0 })
 }
 
 /// Reads the whole file.
@@ -144,10 +123,7 @@ pub(super) async fn read_exact(file: &BufferedFile, pos: u64, len: usize) -> io:
         let want = (len - out.len()).min(READ_CHUNK);
         let got = file.read_at(pos + out.len() as u64, want).await?;
         if got.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "spool segment ends before the record",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "spool segment ends before the record"));
         }
         out.extend_from_slice(&got);
     }
@@ -173,9 +149,6 @@ mod tests {
         let own = SegKey::own(1, 1);
         let adopted = SegKey::adopted(3, 99);
         assert!(adopted < own);
-        assert_eq!(
-            own.path(Path::new("/s")),
-            PathBuf::from("/s/shard-1/0000000000000001.seg")
-        );
+        assert_eq!(own.path(Path::new("/s")), PathBuf::from("/s/shard-1/0000000000000001.seg"));
     }
 }

@@ -21,11 +21,7 @@ pub(crate) struct Sender<T>(Rc<RefCell<Slot<T>>>);
 pub(crate) struct Receiver<T>(Rc<RefCell<Slot<T>>>);
 
 pub(crate) fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
-    let slot = Rc::new(RefCell::new(Slot {
-        value: None,
-        waker: None,
-        sender_gone: false,
-    }));
+    let slot = Rc::new(RefCell::new(Slot { value: None, waker: None, sender_gone: false }));
     (Sender(slot.clone()), Receiver(slot))
 }
 

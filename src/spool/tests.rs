@@ -31,9 +31,7 @@ fn meta(id: &str, recipients: usize) -> MessageMeta {
         id: id.to_owned(),
         received_at: 1_700_000_000,
         reverse_path: "sender@example.com".into(),
-        recipients: (0..recipients)
-            .map(|i| format!("r{i}@example.org"))
-            .collect(),
+        recipients: (0..recipients).map(|i| format!("r{i}@example.org")).collect(),
         virtual_server: "Default SMTP Virtual Server".into(),
         flags: 1,
     }
@@ -56,9 +54,7 @@ async fn open_opts(
     opts: SpoolOptions,
 ) -> (Spool, Vec<Recovered>, Arc<SpoolStats>) {
     let stats = Arc::new(SpoolStats::default());
-    let (spool, rec) = Spool::open_with(dir, shard, shards, stats.clone(), opts)
-        .await
-        .expect("open");
+    let (spool, rec) = Spool::open_with(dir, shard, shards, stats.clone(), opts).await.expect("open");
     (spool, rec, stats)
 }
 
@@ -84,10 +80,7 @@ fn store_then_reopen_recovers_each_message_once() {
         for i in 0..3 {
             let id = format!("m{i}");
             let b = body(&id, 100 + i);
-            let r = spool
-                .store(&meta(&id, 2), &[b"Received: x\r\n", &b])
-                .await
-                .unwrap();
+            let r = spool.store(&meta(&id, 2), &[b"Received: x\r\n", &b]).await.unwrap();
             refs.push(r);
         }
         assert_eq!(stats.queued.load(Ordering::Relaxed), 3);
@@ -170,10 +163,7 @@ fn concurrent_stores_share_fdatasyncs() {
                 let spool = spool.clone();
                 glommio::spawn_local(async move {
                     let id = format!("c{i:03}");
-                    spool
-                        .store(&meta(&id, 1), &[&body(&id, 300)])
-                        .await
-                        .unwrap()
+                    spool.store(&meta(&id, 1), &[&body(&id, 300)]).await.unwrap()
                 })
             })
             .collect();
@@ -229,10 +219,7 @@ fn truncated_last_record_is_ignored() {
     run(|dir| async move {
         let refs = store_n(&dir, 3).await;
         let len = std::fs::metadata(&*refs[2].segment).unwrap().len();
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&*refs[2].segment)
-            .unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&*refs[2].segment).unwrap();
         file.set_len(len - 5).unwrap();
 
         let (_, rec, stats) = open(&dir, 0, 1).await;
@@ -258,10 +245,7 @@ fn damaged_record_mid_segment_is_skipped() {
 
 #[test]
 fn copy_forward_keeps_a_long_lived_message_and_bounds_the_files() {
-    let opts = SpoolOptions {
-        segment_size: 2048,
-        copy_forward_lag: 2,
-    };
+    let opts = SpoolOptions { segment_size: 2048, copy_forward_lag: 2 };
     run(move |dir| async move {
         let (spool, _, stats) = open_opts(&dir, 0, 1, opts.clone()).await;
         let long_body = body("long", 500);
@@ -270,18 +254,12 @@ fn copy_forward_keeps_a_long_lived_message_and_bounds_the_files() {
         let mut max_files = 0;
         for i in 0..40 {
             let id = format!("s{i}");
-            spool
-                .store(&meta(&id, 1), &[&body(&id, 700)])
-                .await
-                .unwrap();
+            spool.store(&meta(&id, 1), &[&body(&id, 700)]).await.unwrap();
             spool.complete(&id, &[0]).await.unwrap();
             spool.flush().await.unwrap();
             max_files = max_files.max(segment_files(&dir, 0).len());
         }
-        assert!(
-            !segment_files(&dir, 0).contains(&*first.segment),
-            "first segment deleted"
-        );
+        assert!(!segment_files(&dir, 0).contains(&*first.segment), "first segment deleted");
         assert!(max_files <= opts.copy_forward_lag + 2, "{max_files} files");
         assert_eq!(stats.queued.load(Ordering::Relaxed), 1);
         assert_eq!(spool.read_body(&first).await.unwrap(), long_body);
@@ -347,11 +325,7 @@ fn a_failed_batch_is_cut_off_and_the_spool_keeps_working() {
         let mut frame_c = Vec::new();
         encode_message(&meta("c", 1), &[b"body c"], &mut frame_c);
         let end_of_c = c.offset + u64::from(c.len);
-        assert_eq!(
-            end_of_c - frame_c.len() as u64,
-            end_of_a,
-            "c follows a directly"
-        );
+        assert_eq!(end_of_c - frame_c.len() as u64, end_of_a, "c follows a directly");
         assert_eq!(stats.queued.load(Ordering::Relaxed), 2);
         drop(spool);
 
@@ -373,14 +347,8 @@ fn replay_dedupes_copies_and_merges_done_marks_in_any_order() {
             }
             std::fs::write(shard.join(format!("{seq:016x}.seg")), buf).unwrap();
         };
-        let msg = |id: &str, n: usize, body: &[u8]| Record::Message {
-            meta: meta(id, n),
-            body: body.to_vec(),
-        };
-        let done = |id: &str, r: &[u16]| Record::Done {
-            id: id.into(),
-            recipients: r.to_vec(),
-        };
+        let msg = |id: &str, n: usize, body: &[u8]| Record::Message { meta: meta(id, n), body: body.to_vec() };
+        let done = |id: &str, r: &[u16]| Record::Done { id: id.into(), recipients: r.to_vec() };
         write(1, &[msg("m", 3, b"old"), done("m", &[1])]);
         write(2, &[msg("m", 3, b"new"), done("m", &[1]), done("m", &[0])]);
         write(3, &[done("n", &[0])]);

@@ -75,9 +75,7 @@ fn bad_inputs_are_reported_with_path_and_reason() {
 
 #[test]
 fn binds_that_would_steal_connections_are_refused() {
-    let vs = |name: &str, binds: &str| {
-        format!("[[virtual_server]]\nname = \"{name}\"\nbind = [{binds}]\n")
-    };
+    let vs = |name: &str, binds: &str| format!("[[virtual_server]]\nname = \"{name}\"\nbind = [{binds}]\n");
     let bad: &[(&str, &str, &str)] = &[
         ("\"0.0.0.0:25\"", "\"192.0.2.1:25\"", "overlaps"),
         ("\"192.0.2.1:25\"", "\"0.0.0.0:25\"", "overlaps"),
@@ -107,81 +105,30 @@ fn binds_that_would_steal_connections_are_refused() {
 
 #[test]
 fn domain_rules() {
-    let domain =
-        |name: &str, kind: &str| format!("[[domain]]\nname = \"{name}\"\nkind = \"{kind}\"\n");
+    let domain = |name: &str, kind: &str| format!("[[domain]]\nname = \"{name}\"\nkind = \"{kind}\"\n");
     let site = "[server]\ndefault_domain = \"example.com\"\n";
     let cases: &[(String, &str, &str)] = &[
-        (
-            domain("bad_name.example", "remote"),
-            "domain[0].name",
-            "not a valid domain",
-        ),
-        (
-            domain("*.example.net", "alias"),
-            "domain[0].name",
-            "only allowed with kind = \"remote\"",
-        ),
-        (
-            domain("a.*.example.net", "remote"),
-            "domain[0].name",
-            "not a valid domain",
-        ),
-        (
-            domain("example.net", "mailbox"),
-            "domain[0].kind",
-            "\"local\", \"alias\" or \"remote\"",
-        ),
-        (
-            format!("{site}{}", domain("Example.COM", "alias")),
-            "domain[0].kind",
-            "default domain",
-        ),
-        (
-            format!("{site}{}", domain("other.example", "local")),
-            "domain[0].kind",
-            "only for the default",
-        ),
-        (
-            format!(
-                "{}{}",
-                domain("a.example", "remote"),
-                domain("A.example", "remote")
-            ),
-            "domain[1].name",
-            "duplicate",
-        ),
-        (
-            "[[domain]]\nkind = \"remote\"".into(),
-            "domain[0].name",
-            "missing",
-        ),
-        (
-            "[[domain]]\nname = \"x.example\"".into(),
-            "domain[0].kind",
-            "missing",
-        ),
+        (domain("bad_name.example", "remote"), "domain[0].name", "not a valid domain"),
+        (domain("*.example.net", "alias"), "domain[0].name", "only allowed with kind = \"remote\""),
+        (domain("a.*.example.net", "remote"), "domain[0].name", "not a valid domain"),
+        (domain("example.net", "mailbox"), "domain[0].kind", "\"local\", \"alias\" or \"remote\""),
+        (format!("{site}{}", domain("Example.COM", "alias")), "domain[0].kind", "default domain"),
+        (format!("{site}{}", domain("other.example", "local")), "domain[0].kind", "only for the default"),
+        (format!("{}{}", domain("a.example", "remote"), domain("A.example", "remote")), "domain[1].name", "duplicate"),
+        ("[[domain]]\nkind = \"remote\"".into(), "domain[0].name", "missing"),
+        ("[[domain]]\nname = \"x.example\"".into(), "domain[0].kind", "missing"),
         (
             "[[domain]]\nname = \"x.example\"\nkind = \"alias\"\nallow_relay = true".into(),
             "domain[0].allow_relay",
             "only applies to kind = \"remote\"",
         ),
-        (
-            "domain = { name = \"x\" }".into(),
-            "domain",
-            "array of tables",
-        ),
+        ("domain = { name = \"x\" }".into(), "domain", "array of tables"),
     ];
     for (text, path, reason) in cases {
         assert_error(text, path, reason);
     }
-    let vs_default = format!(
-        "{VS}default_domain = \"bulk.example\"\n{}",
-        domain("bulk.example", "local")
-    );
-    assert_eq!(
-        parse(&vs_default).unwrap().domains[0].kind,
-        DomainKind::Local
-    );
+    let vs_default = format!("{VS}default_domain = \"bulk.example\"\n{}", domain("bulk.example", "local"));
+    assert_eq!(parse(&vs_default).unwrap().domains[0].kind, DomainKind::Local);
 }
 
 #[test]
@@ -262,10 +209,7 @@ fn later_stage_keys_are_refused() {
         let errors = errors_of(text);
         assert_eq!(errors.len(), 1, "{text}: {errors:#?}");
         assert_eq!(errors[0].path, *path, "{text}");
-        assert!(
-            errors[0].reason.contains("not supported yet"),
-            "{text}: {errors:#?}"
-        );
+        assert!(errors[0].reason.contains("not supported yet"), "{text}: {errors:#?}");
     }
     for table in ["tls", "auth", "access", "logging"] {
         let text = format!("{VS}[virtual_server.{table}]\nx = 1\n");
@@ -283,26 +227,17 @@ fn unknown_keys_are_errors() {
         ("[relay]\nlists = []", "relay.lists"),
         ("[delivery]\nhops = 1", "delivery.hops"),
         ("[admin]\nport = 1", "admin.port"),
-        (
-            "[[domain]]\nname = \"x.example\"\nkind = \"remote\"\ncost = 1",
-            "domain[0].cost",
-        ),
+        ("[[domain]]\nname = \"x.example\"\nkind = \"remote\"\ncost = 1", "domain[0].cost"),
         (
             "[[virtual_server]]\nname = \"a\"\nbind = [\"1.2.3.4:25\"]\nlimits = { size = 1 }",
             "virtual_server[0].limits.size",
         ),
-        (
-            "[[virtual_server]]\nname = \"a\"\nbind = [\"1.2.3.4:25\"]\nrelay = { x = 1 }",
-            "virtual_server[0].relay.x",
-        ),
+        ("[[virtual_server]]\nname = \"a\"\nbind = [\"1.2.3.4:25\"]\nrelay = { x = 1 }", "virtual_server[0].relay.x"),
     ];
     for (text, path) in cases {
         let errors = errors_of(text);
         assert_eq!(errors.len(), 1, "{text}: {errors:#?}");
-        assert_eq!(
-            (errors[0].path.as_str(), errors[0].reason.as_str()),
-            (*path, "unknown key")
-        );
+        assert_eq!((errors[0].path.as_str(), errors[0].reason.as_str()), (*path, "unknown key"));
     }
 }
 
@@ -311,73 +246,23 @@ fn delivery_values_are_checked_once_supported() {
     let cases: &[(&str, &str, &str)] = &[
         ("remote_port = 0", "delivery.remote_port", "must not be 0"),
         ("remote_port = 70000", "delivery.remote_port", "0 to 65535"),
-        (
-            "outbound_connections = 0",
-            "delivery.outbound_connections",
-            "must not be 0",
-        ),
-        (
-            "retry_intervals = [\"1m\", \"soon\"]",
-            "delivery.retry_intervals[1]",
-            "duration",
-        ),
-        (
-            "dns_servers = [\"ns1.example\"]",
-            "delivery.dns_servers[0]",
-            "IP or IP:port",
-        ),
-        (
-            "dns_servers = [\"192.0.2.1:0\"]",
-            "delivery.dns_servers[0]",
-            "IP or IP:port",
-        ),
-        (
-            "smart_host = \"relay.example.net:\"",
-            "delivery.smart_host",
-            "host:port",
-        ),
-        (
-            "smart_host = \"[relay.example.net]\"",
-            "delivery.smart_host",
-            "[IP]",
-        ),
-        (
-            "smart_host = \"relay.example.net:0\"",
-            "delivery.smart_host",
-            "host:port",
-        ),
-        (
-            "smart_host = \"bad host\"",
-            "delivery.smart_host",
-            "not a valid domain",
-        ),
-        (
-            "masquerade_domain = \"not a domain\"",
-            "delivery.masquerade_domain",
-            "not a valid domain",
-        ),
-        (
-            "ndr_copy_to = \"postmaster\"",
-            "delivery.ndr_copy_to",
-            "expected an address",
-        ),
+        ("outbound_connections = 0", "delivery.outbound_connections", "must not be 0"),
+        ("retry_intervals = [\"1m\", \"soon\"]", "delivery.retry_intervals[1]", "duration"),
+        ("dns_servers = [\"ns1.example\"]", "delivery.dns_servers[0]", "IP or IP:port"),
+        ("dns_servers = [\"192.0.2.1:0\"]", "delivery.dns_servers[0]", "IP or IP:port"),
+        ("smart_host = \"relay.example.net:\"", "delivery.smart_host", "host:port"),
+        ("smart_host = \"[relay.example.net]\"", "delivery.smart_host", "[IP]"),
+        ("smart_host = \"relay.example.net:0\"", "delivery.smart_host", "host:port"),
+        ("smart_host = \"bad host\"", "delivery.smart_host", "not a valid domain"),
+        ("masquerade_domain = \"not a domain\"", "delivery.masquerade_domain", "not a valid domain"),
+        ("ndr_copy_to = \"postmaster\"", "delivery.ndr_copy_to", "expected an address"),
     ];
     for (line, path, reason) in cases {
         let text = format!("[delivery]\n{line}\n");
         let errors = parse_with(&text, &[]).expect_err(line).0;
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.path == *path && e.reason.contains(reason)),
-            "{line}: {errors:#?}"
-        );
+        assert!(errors.iter().any(|e| e.path == *path && e.reason.contains(reason)), "{line}: {errors:#?}");
     }
-    let hosts = [
-        "relay.example.net",
-        "relay.example.net:587",
-        "[192.0.2.1]",
-        "[2001:db8::1]:25",
-    ];
+    let hosts = ["relay.example.net", "relay.example.net:587", "[192.0.2.1]", "[2001:db8::1]:25"];
     for host in hosts {
         let text = format!("[delivery]\nsmart_host = \"{host}\"\n");
         assert_eq!(parse_with(&text, &[]).unwrap().delivery.smart_host, host);
@@ -389,9 +274,5 @@ fn syntax_error_is_one_error_with_position() {
     let errors = errors_of("[server]\nfqdn = \"a\"\nshards = = 2\n");
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].path, "<toml>");
-    assert!(
-        errors[0].reason.starts_with("line 3, column"),
-        "{}",
-        errors[0].reason
-    );
+    assert!(errors[0].reason.starts_with("line 3, column"), "{}", errors[0].reason);
 }

@@ -27,9 +27,7 @@ pub(super) fn errors_of(text: &str) -> Vec<ConfigError> {
 pub(super) fn assert_error(text: &str, path: &str, reason: &str) {
     let errors = errors_of(text);
     assert!(
-        errors
-            .iter()
-            .any(|e| e.path.contains(path) && e.reason.contains(reason)),
+        errors.iter().any(|e| e.path.contains(path) && e.reason.contains(reason)),
         "expected `{path}: ...{reason}...` for:\n{text}\ngot: {errors:#?}"
     );
 }
@@ -58,11 +56,7 @@ fn empty_file_is_the_full_default() {
         max_session_size: 10240 * KB,
         max_recipients: 100,
     };
-    let relay = Relay {
-        mode: ListMode::Only,
-        list: IpList::default(),
-        allow_authenticated: true,
-    };
+    let relay = Relay { mode: ListMode::Only, list: IpList::default(), allow_authenticated: true };
     let vs = VirtualServer {
         name: "Default SMTP Virtual Server".into(),
         bind: vec![addr("0.0.0.0:25")],
@@ -109,10 +103,7 @@ fn embedded_default_parses() {
     assert_eq!(vs.name, "Default SMTP Virtual Server");
     assert_eq!(vs.bind, vec![addr("127.0.0.1:2525")]);
     assert_eq!(vs.relay.mode, ListMode::Only);
-    assert_eq!(
-        vs.relay.list,
-        IpList(vec![IpNet::parse("127.0.0.1").unwrap()])
-    );
+    assert_eq!(vs.relay.list, IpList(vec![IpNet::parse("127.0.0.1").unwrap()]));
     assert!(vs.relay.list.contains("127.0.0.1".parse().unwrap()));
     assert!(!vs.relay.list.contains("127.0.0.2".parse().unwrap()));
     assert_eq!(config.admin.listen, Some(addr("127.0.0.1:8025")));
@@ -165,28 +156,19 @@ fn explicit_values_are_read() {
     assert_eq!(config.server.spool_dir, PathBuf::from("/fast/spool"));
     assert_eq!(config.server.drop_dir, PathBuf::from("/srv/tern/drop"));
     let vs = &config.virtual_servers[0];
-    assert_eq!(
-        vs.bind,
-        vec![addr("192.0.2.1:25"), addr("[2001:db8::1]:2525")]
-    );
+    assert_eq!(vs.bind, vec![addr("192.0.2.1:25"), addr("[2001:db8::1]:2525")]);
     assert_eq!(vs.state, VsState::Paused);
     assert_eq!(vs.default_domain, "example.com");
     assert_eq!(vs.limits.connection_timeout, Duration::from_secs(900));
     assert_eq!(vs.limits.max_message_size, 10 * KB * KB);
     assert_eq!(vs.limits.max_session_size, 20 * KB * KB);
-    assert_eq!(
-        (vs.limits.inbound_connections, vs.limits.max_recipients),
-        (1000, 5000)
-    );
+    assert_eq!((vs.limits.inbound_connections, vs.limits.max_recipients), (1000, 5000));
     assert_eq!(vs.relay.mode, ListMode::AllExcept);
     assert_eq!(vs.relay.list.0.len(), 2);
     assert!(!vs.relay.allow_authenticated);
     assert_eq!(config.delivery.max_hop_count, 30);
-    let names: Vec<(&str, DomainKind, bool)> = config
-        .domains
-        .iter()
-        .map(|d| (d.name.as_str(), d.kind, d.allow_relay))
-        .collect();
+    let names: Vec<(&str, DomainKind, bool)> =
+        config.domains.iter().map(|d| (d.name.as_str(), d.kind, d.allow_relay)).collect();
     assert_eq!(
         names,
         vec![
@@ -222,9 +204,7 @@ fn virtual_server_overrides_merge_key_by_key() {
         "#,
     )
     .unwrap();
-    let [plain, bulk] = &config.virtual_servers[..] else {
-        panic!("two servers expected")
-    };
+    let [plain, bulk] = &config.virtual_servers[..] else { panic!("two servers expected") };
     assert_eq!(plain.default_domain, "example.com");
     assert_eq!(plain.limits.max_recipients, 50);
     assert_eq!(plain.limits.max_message_size, KB * KB);
@@ -232,11 +212,7 @@ fn virtual_server_overrides_merge_key_by_key() {
     assert_eq!(bulk.default_domain, "bulk.example.com");
     assert_eq!(bulk.limits.max_recipients, 1000);
     assert_eq!(bulk.limits.max_message_size, KB * KB, "site value kept");
-    assert_eq!(
-        bulk.limits.connection_timeout,
-        Duration::from_secs(600),
-        "default kept"
-    );
+    assert_eq!(bulk.limits.connection_timeout, Duration::from_secs(600), "default kept");
     assert_eq!(bulk.relay.mode, ListMode::AllExcept);
     assert_eq!(bulk.relay.list, plain.relay.list, "site list kept");
     assert!(bulk.relay.allow_authenticated);
@@ -264,18 +240,8 @@ fn delivery_keys_parse_once_supported() {
         remote_port = 2525
     "#;
     let d = parse_with(text, &[]).unwrap().delivery;
-    assert_eq!(
-        (
-            d.outbound_connections,
-            d.connections_per_domain,
-            d.messages_per_connection
-        ),
-        (50, 5, 0)
-    );
-    assert_eq!(
-        d.retry_intervals,
-        vec![Duration::from_secs(60), Duration::from_secs(120)]
-    );
+    assert_eq!((d.outbound_connections, d.connections_per_domain, d.messages_per_connection), (50, 5, 0));
+    assert_eq!(d.retry_intervals, vec![Duration::from_secs(60), Duration::from_secs(120)]);
     assert_eq!(d.subsequent_retry_interval, Duration::from_secs(7200));
     assert_eq!((d.max_retries, d.remote_port), (3, 2525));
     assert_eq!(d.delay_notification, Duration::from_secs(1800));
@@ -284,29 +250,17 @@ fn delivery_keys_parse_once_supported() {
     assert_eq!(d.smart_host, "[192.0.2.9]:2525");
     assert!(d.attempt_direct_before_smart_host && d.reverse_dns_lookup);
     assert_eq!(d.ndr_copy_to, "postmaster@example.com");
-    assert_eq!(
-        d.dns_servers,
-        vec![addr("192.0.2.53:53"), addr("[2001:db8::53]:5353")]
-    );
+    assert_eq!(d.dns_servers, vec![addr("192.0.2.53:53"), addr("[2001:db8::53]:5353")]);
     assert_default_delivery(&parse_with("[delivery]", &[]).unwrap().delivery);
 }
 
 #[test]
 fn display_is_one_line_per_error() {
     let errors = ConfigErrors(vec![
-        ConfigError {
-            path: "limits.max_recipients".into(),
-            reason: "must not be 0".into(),
-        },
-        ConfigError {
-            path: "tls".into(),
-            reason: "not supported yet".into(),
-        },
+        ConfigError { path: "limits.max_recipients".into(), reason: "must not be 0".into() },
+        ConfigError { path: "tls".into(), reason: "not supported yet".into() },
     ]);
-    assert_eq!(
-        errors.to_string(),
-        "limits.max_recipients: must not be 0\ntls: not supported yet"
-    );
+    assert_eq!(errors.to_string(), "limits.max_recipients: must not be 0\ntls: not supported yet");
     let boxed: Box<dyn std::error::Error> = Box::new(errors);
     assert!(boxed.to_string().contains("tls: not supported yet"));
 }
@@ -321,9 +275,5 @@ fn load_reads_a_file_or_reports_one_error() {
     let errors = load(&missing).unwrap_err().0;
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].path, "<file>");
-    assert!(
-        errors[0].reason.contains("missing.toml"),
-        "{}",
-        errors[0].reason
-    );
+    assert!(errors[0].reason.contains("missing.toml"), "{}", errors[0].reason);
 }

@@ -12,23 +12,14 @@ const STUFF: &[(&str, bool, &str, bool)] = &[
     ("a\n.b\r.c", true, "a\n..b\r.c", false),
     ("\r\n.", true, "\r\n..", false),
     ("\n", false, "\n", true),
-    (
-        "line one\r\nline two\r\n",
-        true,
-        "line one\r\nline two\r\n",
-        true,
-    ),
+    ("line one\r\nline two\r\n", true, "line one\r\nline two\r\n", true),
 ];
 
 #[test]
 fn stuffs() {
     for &(content, start, wire, end) in STUFF {
         let mut out = b"kept".to_vec();
-        assert_eq!(
-            stuff_into(content.as_bytes(), start, &mut out),
-            end,
-            "{content:?}"
-        );
+        assert_eq!(stuff_into(content.as_bytes(), start, &mut out), end, "{content:?}");
         assert_eq!(out, format!("kept{wire}").as_bytes(), "{content:?}");
     }
 }
@@ -48,9 +39,7 @@ fn stuffing_in_pieces_matches_stuffing_whole() {
 
 #[test]
 fn unstuffs_what_was_stuffed() {
-    let from_message_start = STUFF
-        .iter()
-        .filter(|&&(_, at_line_start, _, _)| at_line_start);
+    let from_message_start = STUFF.iter().filter(|&&(_, at_line_start, _, _)| at_line_start);
     for &(content, _, wire, _) in from_message_start {
         let mut out = b"kept".to_vec();
         unstuff_into(wire.as_bytes(), &mut out);
