@@ -34,7 +34,8 @@ run_source() { # port -> elapsed seconds
 }
 metric() { curl -s "http://$IP:$ADMIN_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 
-smtp-sink -c "$IP:$SINK_PORT" 1024 >/dev/null 2>&1 &
+SINK_USER=(); [ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)
+smtp-sink "${SINK_USER[@]}" "$IP:$SINK_PORT" 1024 >/dev/null 2>&1 &
 SINK_PID=$!
 sleep 0.5
 SINK_T=$(run_source $SINK_PORT)
@@ -66,9 +67,9 @@ TOML
 TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" &
 TERN_PID=$!
 for _ in $(seq 100); do curl -sf "http://$IP:$ADMIN_PORT/metrics" >/dev/null && break; sleep 0.1; done
-CPU0=$(awk '{ print $14 + $15 }' /proc/$TERN_PID/stat)
+CPU0=$(awk '{ print $14 " " $15 }' /proc/$TERN_PID/stat)
 TERN_T=$(run_source $TERN_PORT)
-CPU1=$(awk '{ print $14 + $15 }' /proc/$TERN_PID/stat)
+CPU1=$(awk '{ print $14 " " $15 }' /proc/$TERN_PID/stat)
 RECEIVED=$(metric 'tern_messages_received_total{virtual_server="bench"}')
 FSYNCS=$(metric tern_spool_fsyncs_total)
 QUEUED=$(metric tern_queue_messages)
@@ -81,5 +82,6 @@ echo "smtp-source -> smtp-sink (stores nothing): ${SINK_T}s  $SINK_RATE msg/s"
 echo "smtp-source -> tern (durable, shards=$SHARDS): ${TERN_T}s  $TERN_RATE msg/s"
 echo "tern / sink: $(awk -v a="$TERN_RATE" -v b="$SINK_RATE" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
 echo "tern: received $RECEIVED, queued $QUEUED, fdatasyncs $FSYNCS, messages per fdatasync $(awk -v m="$RECEIVED" -v f="$FSYNCS" 'BEGIN { printf "%.1f", m / f }')"
-echo "tern CPU: $(awk -v c=$((CPU1 - CPU0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f s", c / hz }')"
+read -r U0 S0 <<< "$CPU0"; read -r U1 S1 <<< "$CPU1"
+echo "tern CPU: $(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) -v hz="$(getconf CLK_TCK)" -v m="$MSGS" 'BEGIN { printf "user %.2f s, system %.2f s, %.0f us per message", u / hz, s / hz, 1e6 * (u + s) / hz / m }')"
 [ "$RECEIVED" = "$MSGS" ] || { echo "tern received $RECEIVED of $MSGS" >&2; exit 1; }

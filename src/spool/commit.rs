@@ -210,7 +210,7 @@ impl Shared {
         }
         let seg = st.active;
         if let Some(s) = st.segs.get_mut(&seg) {
-            s.live += 1;
+            s.add_live(&body);
         }
         let live =
             Live { marked: vec![false; meta.recipients.len()], durable: 0, meta, body, seg, aliases: Vec::new() };
@@ -247,9 +247,9 @@ fn relocate(st: &mut State, id: &str, from: &BodyRef, to: BodyRef) {
         st.moved.insert(alias.clone(), to.clone());
     }
     if let Some(s) = st.segs.get_mut(&old_seg) {
-        s.live -= 1;
+        s.remove_live(from);
     }
     if let Some(s) = st.segs.get_mut(&st.active) {
-        s.live += 1;
+        s.add_live(&to);
     }
 }

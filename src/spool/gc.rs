@@ -1,8 +1,8 @@
 //! Segment clean-up. Segments are deleted oldest-first only: a `Done` record always lies in a
 //! later segment than its message, so deleting in log order never resurrects a final message.
 //! The oldest segment is deleted once it holds no live message; if it still holds some and
-//! more than `copy_forward_lag` segments are newer (or it was adopted from another folder),
-//! its live messages are first re-appended to the active segment (same id and meta, plus a
+//! more than `copy_forward_lag` segments are newer and its live bodies fill at most a quarter of
+//! a segment (or it was adopted from another folder), its live messages are first re-appended to the active segment (same id and meta, plus a
 //! `Done` for recipients already final), so that a long-lived message never pins the log.
 
 use std::rc::{Rc, Weak};
@@ -13,6 +13,11 @@ use super::commit::{self, Effect};
 use super::segment::SegKey;
 use super::signal::{Notify, Receiver};
 use super::{encode_done, encode_message, marked_indices, BodyRef, Shared, SpoolError};
+
+/// A segment is copied forward only while its live bodies are at most 1/this of a segment, so
+/// a log full of queued messages is never rewritten over and over (write amplification of a
+/// copy-forward stays under a third).
+const COPY_FORWARD_MAX_LIVE: u64 = 4;
 
 /// What to do next with the oldest segment.
 enum Step {
@@ -68,7 +73,10 @@ impl Shared {
             Step::Idle
         } else if seg.live == 0 {
             Step::Delete(key)
-        } else if key.is_adopted() || st.segs.len() - 1 > self.opts.copy_forward_lag {
+        } else if key.is_adopted()
+            || (st.segs.len() - 1 > self.opts.copy_forward_lag
+                && seg.live_bytes.saturating_mul(COPY_FORWARD_MAX_LIVE) <= self.opts.segment_size)
+        {
             Step::CopyForward(key)
         } else {
             Step::Idle

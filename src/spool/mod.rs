@@ -381,7 +381,7 @@ impl Shared {
             st.moved.remove(alias);
         }
         if let Some(seg) = st.segs.get_mut(&live.seg) {
-            seg.live -= 1;
+            seg.remove_live(&live.body);
             if seg.live == 0 && live.seg != st.active {
                 self.gc_kick.raise();
             }

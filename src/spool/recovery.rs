@@ -150,7 +150,7 @@ impl Acc {
         for (id, live) in &mut self.msgs {
             live.durable = live.marked.iter().filter(|&&m| m).count();
             if let Some(seg) = segs.get_mut(&live.seg) {
-                seg.live += 1;
+                seg.add_live(&live.body);
             }
             let covered = &self.covered[id];
             let uncovered: Vec<u16> =

@@ -54,6 +54,20 @@ pub(super) struct Segment {
     pub(super) file: Rc<BufferedFile>,
     /// Live messages whose current copy is in this segment.
     pub(super) live: usize,
+    /// Body bytes of those messages (what a copy-forward would rewrite).
+    pub(super) live_bytes: u64,
+}
+
+impl Segment {
+    pub(super) fn add_live(&mut self, body: &super::BodyRef) {
+        self.live += 1;
+        self.live_bytes += u64::from(body.len);
+    }
+
+    pub(super) fn remove_live(&mut self, body: &super::BodyRef) {
+        self.live -= 1;
+        self.live_bytes -= u64::from(body.len);
+    }
 }
 
 pub(super) fn shard_dir(root: &Path, shard: usize) -> PathBuf {
@@ -100,13 +114,13 @@ pub(super) async fn create(root: &Path, dir: &Directory, key: SegKey) -> io::Res
         let _ = file.remove().await;
         return Err(e.into());
     }
-    Ok(Segment { path: Rc::new(path), file: Rc::new(file), live: 0 })
+    Ok(Segment { path: Rc::new(path), file: Rc::new(file), live: 0, live_bytes: 0 })
 }
 
 /// Opens an existing segment for reading.
 pub(super) async fn open(path: PathBuf) -> io::Result<Segment> {
     let file = BufferedFile::open(&path).await?;
-    Ok(Segment { path: Rc::new(path), file: Rc::new(file), live: 0 })
+    Ok(Segment { path: Rc::new(path), file: Rc::new(file), live: 0, live_bytes: 0 })
 }
 
 /// Reads the whole file.

@@ -275,6 +275,28 @@ fn copy_forward_keeps_a_long_lived_message_and_bounds_the_files() {
 }
 
 #[test]
+fn a_log_full_of_queued_messages_is_not_rewritten() {
+    let opts = SpoolOptions { segment_size: 2048, copy_forward_lag: 2 };
+    run(move |dir| async move {
+        let (spool, _, stats) = open_opts(&dir, 0, 1, opts.clone()).await;
+        let mut framed = 0;
+        for i in 0..60 {
+            let id = format!("q{i}");
+            let b = body(&id, 700);
+            let mut record = Vec::new();
+            encode_message(&meta(&id, 1), &[&b], &mut record);
+            framed += record.len() as u64;
+            spool.store(&meta(&id, 1), &[&b]).await.unwrap();
+            spool.flush().await.unwrap();
+        }
+        assert_eq!(stats.bytes_written.load(Ordering::Relaxed), framed, "nothing copied forward");
+        drop(spool);
+        let (_, rec, _) = open_opts(&dir, 0, 1, opts).await;
+        assert_eq!(rec.len(), 60);
+    });
+}
+
+#[test]
 fn a_larger_run_is_adopted_exactly_once() {
     run(|dir| async move {
         let (spool, _, _) = open(&dir, 3, 4).await;
