@@ -25,20 +25,29 @@ trap cleanup EXIT
 rate() { # elapsed-seconds -> msg/s
   awk -v m="$MSGS" -v t="$1" 'BEGIN { printf "%.0f", m / t }'
 }
-run_source() { # port -> elapsed seconds
+run_source() { # port -> elapsed seconds; client CPU seconds in $WORK/client.cpu
   local start end
   start=$(date +%s.%N)
-  smtp-source -d -s "$SESS" -l "$SIZE" -m "$MSGS" -f bench@sender.test -t rcpt@remote.example "$IP:$1"
+  /usr/bin/time -f "%U %S" -o "$WORK/client.cpu" \
+    smtp-source -d -s "$SESS" -l "$SIZE" -m "$MSGS" -f bench@sender.test -t rcpt@remote.example "$IP:$1"
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
 }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+per_msg() { # ticks -> "X.XX s (Y us/msg)"
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v m="$MSGS" 'BEGIN { printf "%.2f s CPU (%.0f us/msg)", t / hz, 1e6 * t / hz / m }'
+}
+client_cpu() { awk -v m="$MSGS" '{ printf "%.2f s CPU (%.0f us/msg)", $1 + $2, 1e6 * ($1 + $2) / m }' "$WORK/client.cpu"; }
 metric() { curl -s "http://$IP:$ADMIN_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 
 SINK_USER=(); [ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)
 smtp-sink "${SINK_USER[@]}" "$IP:$SINK_PORT" 1024 >/dev/null 2>&1 &
 SINK_PID=$!
 sleep 0.5
+S0=$(ticks $SINK_PID)
 SINK_T=$(run_source $SINK_PORT)
+SINK_CPU=$(per_msg $(( $(ticks $SINK_PID) - S0 )))
+SINK_CLIENT=$(client_cpu)
 kill $SINK_PID; wait $SINK_PID 2>/dev/null || true; unset SINK_PID
 
 cat > "$WORK/tern.toml" <<TOML
@@ -67,9 +76,10 @@ TOML
 TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" &
 TERN_PID=$!
 for _ in $(seq 100); do curl -sf "http://$IP:$ADMIN_PORT/metrics" >/dev/null && break; sleep 0.1; done
-CPU0=$(awk '{ print $14 " " $15 }' /proc/$TERN_PID/stat)
+T0=$(ticks $TERN_PID)
 TERN_T=$(run_source $TERN_PORT)
-CPU1=$(awk '{ print $14 " " $15 }' /proc/$TERN_PID/stat)
+TERN_CPU=$(per_msg $(( $(ticks $TERN_PID) - T0 )))
+TERN_CLIENT=$(client_cpu)
 RECEIVED=$(metric 'tern_messages_received_total{virtual_server="bench"}')
 FSYNCS=$(metric tern_spool_fsyncs_total)
 QUEUED=$(metric tern_queue_messages)
@@ -78,10 +88,8 @@ SINK_RATE=$(rate "$SINK_T")
 TERN_RATE=$(rate "$TERN_T")
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), spool on $(df -T "$WORK" | awk 'NR == 2 { print $2 }')"
 echo "load: smtp-source -d -s $SESS -l $SIZE -m $MSGS (one recipient per message)"
-echo "smtp-source -> smtp-sink (stores nothing): ${SINK_T}s  $SINK_RATE msg/s"
-echo "smtp-source -> tern (durable, shards=$SHARDS): ${TERN_T}s  $TERN_RATE msg/s"
+echo "smtp-source -> smtp-sink (stores nothing): ${SINK_T}s  $SINK_RATE msg/s; sink $SINK_CPU, client $SINK_CLIENT"
+echo "smtp-source -> tern (durable, shards=$SHARDS): ${TERN_T}s  $TERN_RATE msg/s; tern $TERN_CPU, client $TERN_CLIENT"
 echo "tern / sink: $(awk -v a="$TERN_RATE" -v b="$SINK_RATE" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
 echo "tern: received $RECEIVED, queued $QUEUED, fdatasyncs $FSYNCS, messages per fdatasync $(awk -v m="$RECEIVED" -v f="$FSYNCS" 'BEGIN { printf "%.1f", m / f }')"
-read -r U0 S0 <<< "$CPU0"; read -r U1 S1 <<< "$CPU1"
-echo "tern CPU: $(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) -v hz="$(getconf CLK_TCK)" -v m="$MSGS" 'BEGIN { printf "user %.2f s, system %.2f s, %.0f us per message", u / hz, s / hz, 1e6 * (u + s) / hz / m }')"
 [ "$RECEIVED" = "$MSGS" ] || { echo "tern received $RECEIVED of $MSGS" >&2; exit 1; }
