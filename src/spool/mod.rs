@@ -1,6 +1,6 @@
 //! The durable, sharded queue. Each shard appends length+CRC framed records to its own
-//! segment files; a message is acknowledged only after its record is fdatasync'ed, and many
-//! messages share one fdatasync (group commit). At start, segments are replayed.
+//! segment files; a message is acknowledged only after its record is on stable storage
+//! (segments are written `O_DSYNC`), and many messages share one sync (group commit). At start, segments are replayed.
 //!
 //! On disk: `<spool_dir>/shard-<k>/<seq:016x>.seg`.
 //!

@@ -109,7 +109,14 @@ pub(super) fn list(dir: &Path) -> io::Result<Vec<u64>> {
 /// Creates a new, empty segment and makes its directory entry durable.
 pub(super) async fn create(root: &Path, dir: &Directory, key: SegKey) -> io::Result<Segment> {
     let path = key.path(root);
-    let file = OpenOptions::new().read(true).write(true).create_new(true).buffered_open(&path).await?;
+    // O_DSYNC: a write returns once its data is durable (one io_uring op instead of two).
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_DSYNC)
+        .buffered_open(&path)
+        .await?;
     if let Err(e) = dir.sync().await {
         let _ = file.remove().await;
         return Err(e.into());
