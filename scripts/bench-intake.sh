@@ -28,9 +28,11 @@ rate() { # elapsed-seconds -> msg/s
 run_source() { # port -> elapsed seconds; client CPU seconds in $WORK/client.cpu
   local start end
   start=$(date +%s.%N)
+  nstat -n >/dev/null 2>&1 || true
   /usr/bin/time -f "%U %S" -o "$WORK/client.cpu" \
     smtp-source -d -s "$SESS" -l "$SIZE" -m "$MSGS" -f bench@sender.test -t rcpt@remote.example "$IP:$1"
   end=$(date +%s.%N)
+  nstat 2>/dev/null | awk -v m="$MSGS" '$1 == "TcpOutSegs" { printf "%.1f TCP segments per message\n", $2 / m }' > "$WORK/segs" || true
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
 }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -48,6 +50,7 @@ S0=$(ticks $SINK_PID)
 SINK_T=$(run_source $SINK_PORT)
 SINK_CPU=$(per_msg $(( $(ticks $SINK_PID) - S0 )))
 SINK_CLIENT=$(client_cpu)
+SINK_SEGS=$(cat "$WORK/segs")
 kill $SINK_PID; wait $SINK_PID 2>/dev/null || true; unset SINK_PID
 
 cat > "$WORK/tern.toml" <<TOML
@@ -73,13 +76,16 @@ allow_relay = true
 [admin]
 listen = "$IP:$ADMIN_PORT"
 TOML
-TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" &
+TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
 TERN_PID=$!
 for _ in $(seq 100); do curl -sf "http://$IP:$ADMIN_PORT/metrics" >/dev/null && break; sleep 0.1; done
+kill -0 $TERN_PID 2>/dev/null && curl -sf "http://$IP:$ADMIN_PORT/metrics" >/dev/null \
+  || { echo "tern did not start:" >&2; cat "$WORK/tern.log" >&2; exit 1; }
 T0=$(ticks $TERN_PID)
 TERN_T=$(run_source $TERN_PORT)
 TERN_CPU=$(per_msg $(( $(ticks $TERN_PID) - T0 )))
 TERN_CLIENT=$(client_cpu)
+TERN_SEGS=$(cat "$WORK/segs")
 RECEIVED=$(metric 'tern_messages_received_total{virtual_server="bench"}')
 FSYNCS=$(metric tern_spool_fsyncs_total)
 QUEUED=$(metric tern_queue_messages)
@@ -88,8 +94,8 @@ SINK_RATE=$(rate "$SINK_T")
 TERN_RATE=$(rate "$TERN_T")
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), spool on $(df -T "$WORK" | awk 'NR == 2 { print $2 }')"
 echo "load: smtp-source -d -s $SESS -l $SIZE -m $MSGS (one recipient per message)"
-echo "smtp-source -> smtp-sink (stores nothing): ${SINK_T}s  $SINK_RATE msg/s; sink $SINK_CPU, client $SINK_CLIENT"
-echo "smtp-source -> tern (durable, shards=$SHARDS): ${TERN_T}s  $TERN_RATE msg/s; tern $TERN_CPU, client $TERN_CLIENT"
+echo "smtp-source -> smtp-sink (stores nothing): ${SINK_T}s  $SINK_RATE msg/s; sink $SINK_CPU, client $SINK_CLIENT; $SINK_SEGS"
+echo "smtp-source -> tern (durable, shards=$SHARDS): ${TERN_T}s  $TERN_RATE msg/s; tern $TERN_CPU, client $TERN_CLIENT; $TERN_SEGS"
 echo "tern / sink: $(awk -v a="$TERN_RATE" -v b="$SINK_RATE" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
 echo "tern: received $RECEIVED, queued $QUEUED, fdatasyncs $FSYNCS, messages per fdatasync $(awk -v m="$RECEIVED" -v f="$FSYNCS" 'BEGIN { printf "%.1f", m / f }')"
 [ "$RECEIVED" = "$MSGS" ] || { echo "tern received $RECEIVED of $MSGS" >&2; exit 1; }
