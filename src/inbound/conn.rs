@@ -17,6 +17,8 @@ use crate::runtime::Shard;
 
 /// Size of the read buffer of one connection.
 const READ_BUF: usize = 16 * 1024;
+/// A message buffer larger than this is released after its message (idle connections stay small).
+const KEEP_MESSAGE_BUF: usize = 256 * 1024;
 /// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF.
 const MAX_LINE: usize = 512;
 
@@ -338,6 +340,9 @@ impl Conn {
             }
         };
         reply.encode(&mut self.out);
+        if self.msg.capacity() > KEEP_MESSAGE_BUF {
+            self.msg = Vec::new();
+        }
         if session.session_full() {
             self.close_with(session.session_limit_reply()).await?;
             return Ok(false);
