@@ -7,25 +7,7 @@ use common::{wait_until, Smtp, Tern};
 use std::collections::HashMap;
 use std::time::Duration;
 
-const CONFIG: &str = r#"
-[server]
-fqdn = "mx.tern.test"
-default_domain = "tern.test"
-data_dir = "{data}"
-shards = 2
-
-[[virtual_server]]
-name = "main"
-bind = ["{ip}:{port}"]
-
-[[domain]]
-name = "remote.example"
-kind = "remote"
-allow_relay = true
-
-[admin]
-listen = "{ip}:{admin}"
-"#;
+const REMOTE: &str = "[[domain]]\nname = \"remote.example\"\nkind = \"remote\"\nallow_relay = true\n";
 
 const CLIENTS: usize = 8;
 const PER_CLIENT: usize = 25;
@@ -71,7 +53,7 @@ fn spooled(tern: &Tern) -> HashMap<String, Vec<u8>> {
 
 #[test]
 fn kill_9_then_restart_recovers_every_accepted_message_exactly_once() {
-    let mut tern = Tern::start(CONFIG);
+    let mut tern = Tern::start(&common::config(2, REMOTE));
     let addr = tern.addr();
     let threads: Vec<_> = (0..CLIENTS).map(|c| std::thread::spawn(move || client(addr, c, 5))).collect();
     let accepted: Vec<(String, String, bool)> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();

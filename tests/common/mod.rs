@@ -9,15 +9,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// A config with `{data}`, `{ip}`, `{port}`, `{port2}`, `{admin}` placeholders, plus `extra`.
+/// A one-shard config with `{data}`, `{ip}`, `{port}`, `{port2}`, `{admin}` placeholders,
+/// plus `extra`.
 pub fn base_config(extra: &str) -> String {
+    config(1, extra)
+}
+
+/// Like [`base_config`] with `shards` shards.
+pub fn config(shards: usize, extra: &str) -> String {
     format!(
         r#"
 [server]
 fqdn = "mx.tern.test"
 default_domain = "tern.test"
 data_dir = "{{data}}"
-shards = 1
+shards = {shards}
 
 [[virtual_server]]
 name = "main"
