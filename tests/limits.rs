@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 #[test]
 fn connections_over_the_cap_get_421_and_are_closed() {
     let tern = Tern::start(&base_config("[limits]\ninbound_connections = 2\n"));
+    // The harness's start-up probe must have been closed on the server side first.
+    tern.wait_metric("tern_connections_inbound_current{virtual_server=\"main\"}", 0.0);
     let mut a = tern.connect();
     let mut b = tern.connect();
     let mut c = Smtp::connect_raw(tern.addr());
