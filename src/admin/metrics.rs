@@ -1,10 +1,12 @@
 //! Counters written by one shard each (relaxed atomics, no sharing on the hot path) and summed
 //! across shards when `/metrics` is scraped, rendered in the Prometheus text format.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
+use crate::outbound::stats::{unix_now, OutboundStats};
 use crate::spool::SpoolStats;
 
 /// Why a message or recipient was refused: the `reason` label of
@@ -78,6 +80,7 @@ pub struct ShardMetrics {
     /// One entry per virtual server, in configuration order.
     pub vs: Vec<VsCounters>,
     pub spool: Arc<SpoolStats>,
+    pub outbound: Arc<OutboundStats>,
 }
 
 /// The registry: per-shard counters plus the virtual server names for labels.
@@ -94,6 +97,7 @@ impl Metrics {
                 Arc::new(ShardMetrics {
                     vs: vs_names.iter().map(|_| VsCounters::default()).collect(),
                     spool: Arc::new(SpoolStats::default()),
+                    outbound: Arc::new(OutboundStats::default()),
                 })
             })
             .collect();
@@ -149,11 +153,85 @@ impl Metrics {
                 s.bytes_written.load(Relaxed)
             }),
         ];
+        let domains = self.domain_totals();
         for (name, kind, help, get) in spool {
             header(&mut out, name, kind, help);
             let _ = writeln!(out, "{name} {}", self.sum_spool(get));
+            if name == "tern_queue_messages" {
+                domain_samples(&mut out, name, &domains, |d| d.queued.to_string());
+            }
         }
+        self.render_outbound(&mut out, &domains);
         out
+    }
+
+    /// Per-domain outbound counters summed over the shards that count them.
+    fn domain_totals(&self) -> BTreeMap<String, DomainTotals> {
+        let mut domains: BTreeMap<String, DomainTotals> = BTreeMap::new();
+        let now = unix_now();
+        for shard in &self.shards {
+            for (domain, c) in shard.outbound.domains() {
+                let d = domains.entry(domain).or_default();
+                d.sent += c.sent.load(Relaxed);
+                d.connections += c.connections.load(Relaxed);
+                d.queued += c.queued.load(Relaxed);
+                d.rate += c.rate(now);
+            }
+        }
+        domains
+    }
+
+    /// Outbound totals, each followed by its per-domain samples where it has them.
+    fn render_outbound(&self, out: &mut String, domains: &BTreeMap<String, DomainTotals>) {
+        let totals: [Family<OutboundStats, i64>; 5] = [
+            ("tern_connections_outbound_current", "gauge", "Open outbound SMTP connections.", |s| {
+                s.connections.load(Relaxed)
+            }),
+            ("tern_messages_deferred_total", "counter", "Delivery attempts that ended in a retry.", |s| {
+                s.deferred.load(Relaxed) as i64
+            }),
+            ("tern_ndr_total", "counter", "Non-delivery reports sent.", |s| s.ndr.load(Relaxed) as i64),
+            ("tern_badmail_total", "counter", "Messages filed in the Badmail directory.", |s| {
+                s.badmail.load(Relaxed) as i64
+            }),
+            ("tern_bytes_sent_total", "counter", "Message bytes delivered to remote servers.", |s| {
+                s.bytes_sent.load(Relaxed) as i64
+            }),
+        ];
+        for (name, kind, help, get) in totals {
+            header(out, name, kind, help);
+            let _ = writeln!(out, "{name} {}", self.shards.iter().map(|s| get(&s.outbound)).sum::<i64>());
+            if name == "tern_connections_outbound_current" {
+                domain_samples(out, name, domains, |d| d.connections.to_string());
+            }
+        }
+        let name = "tern_messages_sent_total";
+        header(out, name, "counter", "Messages delivered to remote servers, by destination domain.");
+        domain_samples(out, name, domains, |d| d.sent.to_string());
+        let name = "tern_messages_sent_per_second";
+        header(out, name, "gauge", "Messages Sent/sec over the last 10 seconds, in total and by domain.");
+        let _ = writeln!(out, "{name} {:.1}", domains.values().map(|d| d.rate).sum::<f64>());
+        domain_samples(out, name, domains, |d| format!("{:.1}", d.rate));
+    }
+}
+
+/// Outbound counters of one domain, summed over shards.
+#[derive(Debug, Default)]
+struct DomainTotals {
+    sent: u64,
+    connections: i64,
+    queued: i64,
+    rate: f64,
+}
+
+fn domain_samples(
+    out: &mut String,
+    name: &str,
+    domains: &BTreeMap<String, DomainTotals>,
+    value: impl Fn(&DomainTotals) -> String,
+) {
+    for (domain, d) in domains {
+        let _ = writeln!(out, "{name}{{domain=\"{}\"}} {}", escape(domain), value(d));
     }
 }
 

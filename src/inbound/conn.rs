@@ -14,6 +14,7 @@ use crate::proto::data::{DataScanner, Feed};
 use crate::proto::reply::{Reply, Status};
 use crate::proto::stuff::{stuff_into, BareEol};
 use crate::runtime::Shard;
+use crate::spool::RetryState;
 
 /// Size of the read buffer of one connection.
 const READ_BUF: usize = 16 * 1024;
@@ -333,8 +334,8 @@ impl Conn {
                 let stored = shard.spool.store(&accepted.meta, &[&self.msg]).await;
                 let bytes = (self.msg.len() - header_len) as u64;
                 let reply = session.stored(id, bytes, stored.as_ref().map(|_| ()));
-                if stored.is_ok() && !accepted.local.is_empty() {
-                    shard.deliver_local(&accepted.meta, accepted.local, &self.msg);
+                if let Ok(body) = stored {
+                    shard.route_stored(&accepted.meta, body, Some(&self.msg), &[], RetryState::default());
                 }
                 reply
             }

@@ -6,22 +6,15 @@ use crate::policy::{relay_permits, DomainClass};
 use crate::proto::address::{Address, MailParams, ReversePath};
 use crate::proto::reply::{Reply, Status};
 
-/// One recipient accepted at RCPT time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rcpt {
-    /// `local@domain`, a domain-less address stamped with the default domain.
-    pub addr: String,
-    /// Delivered to the Drop directory (default or alias domain).
-    pub local: bool,
-}
-
 /// The open mail transaction (after MAIL FROM).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
     /// Empty for the null reverse-path.
     pub from: String,
     pub params: MailParams,
-    pub rcpts: Vec<Rcpt>,
+    /// Accepted recipients as `local@domain` (a domain-less address stamped with the default
+    /// domain).
+    pub rcpts: Vec<String>,
     /// A BDAT chunk was accepted: DATA, MAIL and RCPT are out of sequence now.
     pub bdat_started: bool,
 }
@@ -73,8 +66,7 @@ impl Session {
             return Reply::new(550, Status(5, 7, 1), format!("Relaying denied for <{}>", to.to_text()));
         }
         let addr = self.stamp(to);
-        let rcpt = Rcpt { addr, local: class == DomainClass::Local };
-        self.tx.as_mut().expect("checked above").rcpts.push(rcpt);
+        self.tx.as_mut().expect("checked above").rcpts.push(addr);
         Reply::new(250, Status(2, 1, 5), "Recipient OK")
     }
 

@@ -26,8 +26,6 @@ pub struct DataInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     pub meta: MessageMeta,
-    /// Indices of the recipients delivered locally (Drop directory).
-    pub local: Vec<u16>,
 }
 
 pub const FLAG_8BITMIME: u8 = 1;
@@ -38,7 +36,7 @@ impl Session {
     pub fn trace_header(&self, id: &str) -> String {
         let helo = self.helo.as_ref().map_or("unknown", |h| h.name.as_str());
         let esmtp = self.helo.as_ref().is_some_and(|h| h.esmtp);
-        let single = self.tx.as_ref().filter(|tx| tx.rcpts.len() == 1).map(|tx| tx.rcpts[0].addr.as_str());
+        let single = self.tx.as_ref().filter(|tx| tx.rcpts.len() == 1).map(|tx| tx.rcpts[0].as_str());
         let trace = Trace {
             helo,
             client: self.peer,
@@ -76,16 +74,15 @@ impl Session {
         if tx.params.smtputf8 {
             flags |= FLAG_SMTPUTF8;
         }
-        let local = (0..tx.rcpts.len() as u16).filter(|&i| tx.rcpts[i as usize].local).collect();
         let meta = MessageMeta {
             id: id.to_string(),
             received_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             reverse_path: tx.from,
-            recipients: tx.rcpts.into_iter().map(|r| r.addr).collect(),
+            recipients: tx.rcpts,
             virtual_server: self.vs.name.clone(),
             flags,
         };
-        Ok(Accepted { meta, local })
+        Ok(Accepted { meta })
     }
 
     /// The reply once the spool has stored (or failed to store) a message of `bytes` bytes.

@@ -1,6 +1,7 @@
 //! Shard start-up, signals and shutdown: one glommio executor pinned to each core, each with
 //! its own spool shard, listeners and sessions.
 
+pub mod mesh;
 mod shard;
 mod start;
 

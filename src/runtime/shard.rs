@@ -1,6 +1,6 @@
 //! One shard: its spool, Drop directory, listeners and sessions, all on one executor.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -11,7 +11,8 @@ use crate::admin::metrics::ShardMetrics;
 use crate::inbound::VsContext;
 use crate::local::{render, DropDir};
 use crate::policy::{DomainClass, Domains};
-use crate::spool::{MessageMeta, Recovered, Spool};
+use crate::outbound::Outbound;
+use crate::spool::{BodyRef, MessageMeta, Recovered, RetryState, Spool};
 
 /// First and longest wait between attempts to write a Drop file that failed.
 const DROP_RETRY_FIRST: Duration = Duration::from_secs(1);
@@ -32,6 +33,8 @@ pub struct Shard {
     /// Local domains of the site, for messages whose virtual server no longer exists.
     pub site_domains: Domains,
     pub metrics: Arc<ShardMetrics>,
+    /// The delivery engine, set right after the shard is built.
+    pub outbound: OnceCell<Rc<Outbound>>,
     next_seq: Cell<u64>,
 }
 
@@ -54,6 +57,7 @@ impl Shard {
             virtual_servers,
             site_domains,
             metrics,
+            outbound: OnceCell::new(),
             next_seq: Cell::new(0),
         }
     }
@@ -116,26 +120,67 @@ impl Shard {
     }
 
     /// Resumes recovered messages: local recipients not yet final are delivered to the Drop
-    /// directory again; remote ones stay queued.
+    /// directory again; remote ones go back to the delivery engine with their retry state.
     pub async fn resume(self: &Rc<Self>, recovered: Vec<Recovered>) {
         for msg in recovered {
-            let domains = self
-                .virtual_servers
-                .iter()
-                .find(|v| v.name == msg.meta.virtual_server)
-                .map_or(&self.site_domains, |v| &v.domains);
-            let local: Vec<u16> = (0..msg.meta.recipients.len() as u16)
-                .filter(|i| !msg.done.contains(i))
-                .filter(|&i| is_local(domains, &msg.meta.recipients[i as usize]))
-                .collect();
-            if local.is_empty() {
-                continue;
-            }
-            match self.spool.read_body(&msg.body).await {
-                Ok(wire) => self.deliver_local(&msg.meta, local, &wire),
-                Err(e) => tracing::error!("spool: cannot read {}: {e}", msg.meta.id),
-            }
+            let (local, _) = self.split(&msg.meta, &msg.done);
+            let wire = match local.is_empty() {
+                true => None,
+                false => match self.spool.read_body(&msg.body).await {
+                    Ok(wire) => Some(wire),
+                    Err(e) => {
+                        tracing::error!("spool: cannot read {}: {e}", msg.meta.id);
+                        continue;
+                    }
+                },
+            };
+            self.route_stored(&msg.meta, msg.body, wire.as_deref(), &msg.done, msg.retry);
         }
+    }
+
+    /// Sends the recipients of a stored message that are not in `done` on their way: local
+    /// ones to the Drop directory (needs `wire`), remote ones to the delivery engine.
+    pub fn route_stored(
+        self: &Rc<Self>,
+        meta: &MessageMeta,
+        body: BodyRef,
+        wire: Option<&[u8]>,
+        done: &[u16],
+        retry: RetryState,
+    ) {
+        let (local, remote) = self.split(meta, done);
+        if let (false, Some(wire)) = (local.is_empty(), wire) {
+            self.deliver_local(meta, local, wire);
+        }
+        if !remote.is_empty() {
+            let outbound = self.outbound.get().expect("the engine starts before mail is routed");
+            outbound.home.start(meta.clone(), body, wire.map(Arc::from), remote, retry);
+        }
+    }
+
+    /// Pending recipients split into (local, remote) by the domains of the message's server.
+    fn split(&self, meta: &MessageMeta, done: &[u16]) -> (Vec<u16>, Vec<u16>) {
+        let domains = self
+            .virtual_servers
+            .iter()
+            .find(|v| v.name == meta.virtual_server)
+            .map_or(&self.site_domains, |v| &v.domains);
+        (0..meta.recipients.len() as u16)
+            .filter(|i| !done.contains(i))
+            .partition(|&i| is_local(domains, &meta.recipients[i as usize]))
+    }
+
+    /// Stores a message made by tern itself (a DSN) under a fresh id and routes it.
+    pub fn submit(self: &Rc<Self>, mut meta: MessageMeta, wire: Vec<u8>) {
+        meta.id = self.next_id();
+        let shard = self.clone();
+        glommio::spawn_local(async move {
+            match shard.spool.store(&meta, &[&wire]).await {
+                Ok(body) => shard.route_stored(&meta, body, Some(&wire), &[], RetryState::default()),
+                Err(e) => tracing::error!(message = %meta.id, "cannot store a delivery status notification: {e}"),
+            }
+        })
+        .detach();
     }
 }
 

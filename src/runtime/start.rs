@@ -1,6 +1,7 @@
 //! Starting the shards, waiting for them to be ready, and stopping them on SIGTERM/SIGINT.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::cell::OnceCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -10,7 +11,10 @@ use std::time::{Duration, Instant};
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 
+use super::mesh::{self, Mesh, ShardMsg};
 use super::shard::Shard;
+use crate::dns::Resolver;
+use crate::outbound::{GlobalCap, Outbound, Parts, Submit};
 use crate::admin::metrics::Metrics;
 use crate::config::{Config, VsState};
 use crate::inbound::{listen, VsContext};
@@ -22,6 +26,10 @@ use crate::spool::Spool;
 const IO_MEMORY: usize = 1 << 20;
 /// How often a shard looks at the shutdown flag.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(50);
+/// Where the DNS servers come from when `delivery.dns_servers` is empty.
+const RESOLV_CONF: &str = "/etc/resolv.conf";
+/// Time a DNS server gets to answer one query.
+const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a listener found on a bind address at start may take to go away.
 const FOREIGN_LISTENER_WAIT: Duration = Duration::from_secs(3);
 /// How long sessions get to finish after SIGTERM before the shard stops anyway.
@@ -47,6 +55,9 @@ struct Shared {
     metrics: Arc<Metrics>,
     open_connections: Vec<Arc<AtomicU32>>,
     stop: Arc<AtomicBool>,
+    mesh: mesh::Builder,
+    global: Arc<GlobalCap>,
+    dns_servers: Vec<SocketAddr>,
 }
 
 /// Runs the server until SIGTERM or SIGINT; returns once every shard has stopped.
@@ -66,7 +77,11 @@ pub fn run(mut config: Config) -> Result<(), RuntimeError> {
         tracing::info!("admin: metrics on http://{bound}/metrics");
     }
     let open_connections = config.virtual_servers.iter().map(|_| Arc::new(AtomicU32::new(0))).collect();
-    let shared = Arc::new(Shared { config, metrics, open_connections, stop: stop.clone() });
+    let dns_servers = dns_servers(&config)?;
+    let global = Arc::new(GlobalCap::new(config.delivery.outbound_connections));
+    let mesh = mesh::builder(config.server.shards);
+    let shared =
+        Arc::new(Shared { config, metrics, open_connections, stop: stop.clone(), mesh, global, dns_servers });
     let (ready_tx, ready_rx) = mpsc::channel();
     let cpus = allowed_cpus();
     let mut handles = Vec::new();
@@ -150,6 +165,16 @@ async fn run_shard(k: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(),
 async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
     let config = &shared.config;
     let metrics = shared.metrics.shards[k].clone();
+    // Every shard joins the mesh first, so no shard waits for one that failed later.
+    let engine: Rc<OnceCell<Rc<Outbound>>> = Rc::default();
+    let handler = {
+        let engine = engine.clone();
+        Rc::new(move |msg: ShardMsg| match engine.get() {
+            Some(engine) => engine.handle(msg),
+            None => tracing::error!("shard {k}: delivery message before the engine started"),
+        })
+    };
+    let mesh = Mesh::join(shared.mesh.clone(), handler).await?;
     let (spool, recovered) = Spool::open(&config.server.spool_dir, k, config.server.shards, metrics.spool.clone())
         .await
         .map_err(|e| format!("spool: {e}"))?;
@@ -166,7 +191,27 @@ async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
         .map(|(i, vs)| Rc::new(VsContext::new(config, i, vs, shared.open_connections[i].clone(), metrics.clone())))
         .collect();
     let site = Domains::new(config, &config.server.default_domain);
-    let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics));
+    let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics.clone()));
+    let submit: Submit = {
+        let weak = Rc::downgrade(&shard);
+        Rc::new(move |meta, wire| {
+            if let Some(shard) = weak.upgrade() {
+                shard.submit(meta, wire);
+            }
+        })
+    };
+    let parts = Parts {
+        config,
+        shard: k,
+        spool: shard.spool.clone(),
+        resolver: Resolver::new(shared.dns_servers.clone(), DNS_TIMEOUT),
+        global: shared.global.clone(),
+        stats: metrics.outbound.clone(),
+        submit,
+    };
+    let outbound = Outbound::new(parts, mesh);
+    let _ = engine.set(outbound.clone());
+    let _ = shard.outbound.set(outbound);
     shard.resume(recovered).await;
     Ok(shard)
 }
@@ -190,6 +235,15 @@ fn bind_listeners(shard: &Rc<Shard>, config: &Config) -> Result<Vec<glommio::Tas
 
 /// Creates the data directories and makes their paths absolute (glommio opens them with
 /// io_uring, which does not resolve relative paths here).
+/// `delivery.dns_servers`, or the name servers of `/etc/resolv.conf`.
+fn dns_servers(config: &Config) -> Result<Vec<SocketAddr>, RuntimeError> {
+    if !config.delivery.dns_servers.is_empty() {
+        return Ok(config.delivery.dns_servers.clone());
+    }
+    crate::dns::servers_from_resolv_conf(std::path::Path::new(RESOLV_CONF))
+        .map_err(|e| RuntimeError::Bind(format!("delivery.dns_servers is empty and {RESOLV_CONF} is unusable: {e}")))
+}
+
 fn create_dirs(config: &mut Config) -> Result<(), RuntimeError> {
     let s = &mut config.server;
     for dir in

@@ -1,0 +1,164 @@
+//! What the home shard does with results: records final recipients in the spool, sends a
+//! delivery status notification to the sender (a copy to `ndr_copy_to`) or files a message
+//! whose reverse path is `<>` in the Badmail directory, records retry state, and applies the
+//! masquerade domain to the outgoing reverse path.
+
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::job::Outcome;
+use super::stats::{unix_now, ShardStats};
+use crate::delivery::dsn::{self, Kind, RecipientStatus, Report};
+use crate::local::write_atomically;
+use crate::policy::{DomainClass, Domains};
+use crate::spool::{BodyRef, MessageMeta, RetryState, Spool};
+
+/// Stores a new message (a DSN) under a fresh id and routes it like any accepted message.
+pub type Submit = Rc<dyn Fn(MessageMeta, Vec<u8>)>;
+
+pub struct Notifier {
+    pub spool: Spool,
+    pub fqdn: String,
+    /// Local domains and the domain that replaces them in an outgoing reverse path.
+    pub masquerade: Option<(Domains, String)>,
+    pub ndr_copy_to: Option<String>,
+    pub badmail_dir: PathBuf,
+    pub stats: Rc<ShardStats>,
+    pub submit: Submit,
+}
+
+impl Notifier {
+    /// The reverse path sent onward: a local domain replaced by the masquerade domain.
+    pub fn outgoing_sender(&self, reverse_path: &str) -> String {
+        let Some((domains, masquerade)) = &self.masquerade else { return reverse_path.to_string() };
+        match reverse_path.rsplit_once('@') {
+            Some((local, domain)) if domains.classify(domain) == DomainClass::Local => format!("{local}@{masquerade}"),
+            _ => reverse_path.to_string(),
+        }
+    }
+
+    /// Recipients that are final: DSN for the failed ones first, then the spool record.
+    pub fn finish(&self, meta: MessageMeta, body: Option<BodyRef>, finished: Vec<u16>, failed: Vec<(u16, Outcome)>) {
+        let me = self.clone_parts();
+        glommio::spawn_local(async move {
+            if !failed.is_empty() {
+                if let Some(body) = &body {
+                    me.report(&meta, body, &failed, None).await;
+                }
+            }
+            if let Err(e) = me.spool.complete(&meta.id, &finished).await {
+                tracing::error!(message = %meta.id, "cannot record final recipients: {e}");
+            }
+        })
+        .detach();
+    }
+
+    /// Temporary failures of an attempt: the retry state is made durable; a delay DSN once.
+    pub fn deferred(
+        &self,
+        meta: MessageMeta,
+        body: BodyRef,
+        retry: RetryState,
+        notify_delay: bool,
+        deferred: Vec<(u16, Outcome)>,
+    ) {
+        self.stats.shared.deferred.fetch_add(1, Relaxed);
+        tracing::info!(message = %meta.id, attempts = retry.attempts, next = retry.next_attempt, "deferred");
+        let me = self.clone_parts();
+        glommio::spawn_local(async move {
+            if let Err(e) = me.spool.set_retry(&meta.id, retry).await {
+                tracing::error!(message = %meta.id, "cannot record retry state: {e}");
+            }
+            if notify_delay {
+                me.report(&meta, &body, &deferred, Some(retry.next_attempt)).await;
+            }
+        })
+        .detach();
+    }
+
+    fn clone_parts(&self) -> Rc<Notifier> {
+        Rc::new(Notifier {
+            spool: self.spool.clone(),
+            fqdn: self.fqdn.clone(),
+            masquerade: self.masquerade.clone(),
+            ndr_copy_to: self.ndr_copy_to.clone(),
+            badmail_dir: self.badmail_dir.clone(),
+            stats: self.stats.clone(),
+            submit: self.submit.clone(),
+        })
+    }
+
+    /// A DSN to the sender (failed, or delayed when `retry_until` is set), or Badmail when
+    /// the message itself has the null reverse path (never a DSN about a DSN).
+    async fn report(&self, meta: &MessageMeta, body: &BodyRef, outcomes: &[(u16, Outcome)], retry_at: Option<u64>) {
+        let wire = match self.spool.read_body(body).await {
+            Ok(wire) => wire,
+            Err(e) => {
+                tracing::error!(message = %meta.id, "cannot read the body for a DSN: {e}");
+                return;
+            }
+        };
+        let statuses: Vec<RecipientStatus> = outcomes.iter().map(|(i, o)| status(meta, *i, o)).collect();
+        if dsn::notify_target(meta).is_none() {
+            if retry_at.is_none() {
+                self.badmail(meta, &wire, &statuses).await;
+            }
+            return;
+        }
+        let kind = if retry_at.is_some() { Kind::Delayed } else { Kind::Failed };
+        let report = Report {
+            fqdn: &self.fqdn,
+            original: meta,
+            original_wire: &wire,
+            recipients: statuses,
+            kind,
+            now: unix_now(),
+            retry_until: retry_at,
+        };
+        let dsn = dsn::build(&report);
+        let mut recipients = vec![meta.reverse_path.clone()];
+        recipients.extend(self.ndr_copy_to.iter().cloned());
+        let dsn_meta = MessageMeta {
+            id: String::new(),
+            received_at: unix_now(),
+            reverse_path: String::new(),
+            recipients,
+            virtual_server: meta.virtual_server.clone(),
+            flags: 0,
+        };
+        if kind == Kind::Failed {
+            self.stats.shared.ndr.fetch_add(1, Relaxed);
+        }
+        (self.submit)(dsn_meta, dsn);
+    }
+
+    /// `<badmail_dir>/<id>.bad` (the message) and `<id>.bdr` (why), written atomically.
+    async fn badmail(&self, meta: &MessageMeta, wire: &[u8], statuses: &[RecipientStatus]) {
+        let mut reason = format!("Message {} from <{}> could not be delivered:\r\n", meta.id, meta.reverse_path);
+        for s in statuses {
+            reason.push_str(&format!("{}: {} {}\r\n", s.recipient, s.status, s.diagnostic.as_deref().unwrap_or("")));
+        }
+        let mut content = Vec::with_capacity(wire.len());
+        crate::proto::stuff::unstuff_into(wire, &mut content);
+        for (name, data) in [(format!("{}.bad", meta.id), content), (format!("{}.bdr", meta.id), reason.into_bytes())] {
+            if let Err(e) = write_atomically(&self.badmail_dir, &name, data).await {
+                tracing::error!(message = %meta.id, "cannot write badmail {name}: {e}");
+                return;
+            }
+        }
+        self.stats.shared.badmail.fetch_add(1, Relaxed);
+        tracing::warn!(message = %meta.id, "undeliverable message with null sender filed as badmail");
+    }
+}
+
+fn status(meta: &MessageMeta, i: u16, outcome: &Outcome) -> RecipientStatus {
+    let recipient = meta.recipients[i as usize].clone();
+    let (status, diagnostic, remote) = match outcome {
+        Outcome::Delivered => ("2.0.0".to_string(), None, None),
+        Outcome::Temporary { status, diagnostic, remote } | Outcome::Permanent { status, diagnostic, remote } => {
+            (status.clone(), Some(diagnostic.clone()), remote.clone())
+        }
+    };
+    RecipientStatus { recipient, status, diagnostic, remote_mta: remote }
+}

@@ -1,0 +1,319 @@
+//! The owner side of delivery: one ready queue and connection pool per destination, opened
+//! while `queued > open × messages_per_connection`, within `connections_per_domain` and the
+//! global cap. Every destination has exactly one owner shard, so these limits are exact.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::cap::GlobalCap;
+use super::client::{ClientConfig, ClientError, Outgoing, RcptOutcome, SmtpClient};
+use super::job::{Job, JobResult, Outcome};
+use super::stats::ShardStats;
+use crate::delivery::route::{Hop, Route, RouteTable};
+use crate::dns::{DnsError, Resolver};
+use crate::proto::reply::Reply;
+
+/// How often pools starved by the global cap look for a free slot again.
+const STARVED_POLL: Duration = Duration::from_millis(50);
+
+/// Limits a pool obeys.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolLimits {
+    pub connections_per_domain: u32,
+    /// 0 = unlimited.
+    pub messages_per_connection: u32,
+}
+
+/// Where results go: the message's home shard.
+pub type Reporter = Rc<dyn Fn(usize, JobResult)>;
+
+/// One destination's queue and open connections.
+struct Pool {
+    route: Route,
+    domain: String,
+    queue: RefCell<VecDeque<Job>>,
+    open: Cell<u32>,
+}
+
+/// All pools owned by this shard.
+pub struct Pools {
+    routes: RouteTable,
+    resolver: Resolver,
+    client: ClientConfig,
+    limits: PoolLimits,
+    global: Arc<GlobalCap>,
+    stats: Rc<ShardStats>,
+    report: Reporter,
+    pools: RefCell<HashMap<String, Rc<Pool>>>,
+    starved: RefCell<Vec<Weak<Pool>>>,
+    me: RefCell<Weak<Pools>>,
+}
+
+impl Pools {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        routes: RouteTable,
+        resolver: Resolver,
+        client: ClientConfig,
+        limits: PoolLimits,
+        global: Arc<GlobalCap>,
+        stats: Rc<ShardStats>,
+        report: Reporter,
+    ) -> Rc<Pools> {
+        let pools = Rc::new(Pools {
+            routes,
+            resolver,
+            client,
+            limits,
+            global,
+            stats,
+            report,
+            pools: RefCell::default(),
+            starved: RefCell::default(),
+            me: RefCell::default(),
+        });
+        *pools.me.borrow_mut() = Rc::downgrade(&pools);
+        pools
+    }
+
+    /// The routing table (the home shard uses it to find a job's owner).
+    pub fn routes(&self) -> &RouteTable {
+        &self.routes
+    }
+
+    /// Queues a job for its destination and opens connections as the limits allow.
+    pub fn enqueue(&self, job: Job) {
+        let route = crate::delivery::route::route(&job.domain, &self.routes);
+        let pool = self
+            .pools
+            .borrow_mut()
+            .entry(route.key())
+            .or_insert_with(|| {
+                Rc::new(Pool { route, domain: job.domain.clone(), queue: RefCell::default(), open: Cell::new(0) })
+            })
+            .clone();
+        pool.queue.borrow_mut().push_back(job);
+        self.grow(&pool);
+    }
+
+    /// Opens connections while the queue needs them and the limits allow.
+    fn grow(&self, pool: &Rc<Pool>) {
+        let mpc = self.limits.messages_per_connection;
+        loop {
+            let queued = pool.queue.borrow().len() as u32;
+            let open = pool.open.get();
+            let wanted = if mpc == 0 { open == 0 } else { queued > open.saturating_mul(mpc) };
+            if queued == 0 || !wanted || open >= self.limits.connections_per_domain {
+                return;
+            }
+            if !self.global.try_acquire() {
+                self.starve(pool);
+                return;
+            }
+            pool.open.set(open + 1);
+            self.stats.connection_opened(&pool.domain);
+            let me = self.me.borrow().upgrade().expect("pools outlive their connections");
+            glommio::spawn_local(me.connection(pool.clone())).detach();
+        }
+    }
+
+    /// Remembers a pool that wants a connection while the global cap is full, and polls.
+    fn starve(&self, pool: &Rc<Pool>) {
+        let mut starved = self.starved.borrow_mut();
+        let first = starved.is_empty();
+        if !starved.iter().any(|w| w.ptr_eq(&Rc::downgrade(pool))) {
+            starved.push(Rc::downgrade(pool));
+        }
+        if first {
+            let me = self.me.borrow().clone();
+            glommio::spawn_local(async move {
+                loop {
+                    glommio::timer::sleep(STARVED_POLL).await;
+                    let Some(pools) = me.upgrade() else { return };
+                    if !pools.retry_starved() {
+                        return;
+                    }
+                }
+            })
+            .detach();
+        }
+    }
+
+    /// Gives starved pools another chance; false when none is left.
+    fn retry_starved(&self) -> bool {
+        let starved: Vec<Rc<Pool>> = self.starved.borrow_mut().drain(..).filter_map(|w| w.upgrade()).collect();
+        for pool in &starved {
+            self.grow(pool);
+        }
+        !self.starved.borrow().is_empty()
+    }
+
+    /// One connection: connect along the route, send up to `messages_per_connection` jobs
+    /// from the queue, QUIT.
+    async fn connection(self: Rc<Self>, pool: Rc<Pool>) {
+        match self.connect(&pool.route).await {
+            Ok((client, remote)) => self.send_jobs(&pool, client, &remote).await,
+            Err(failure) => self.fail_share(&pool, failure),
+        }
+        pool.open.set(pool.open.get() - 1);
+        self.global.release();
+        self.stats.connection_closed(&pool.domain);
+        self.grow(&pool);
+        self.retry_starved();
+    }
+
+    async fn send_jobs(&self, pool: &Rc<Pool>, mut client: SmtpClient, remote: &str) {
+        let mpc = self.limits.messages_per_connection;
+        let mut sent = 0;
+        while mpc == 0 || sent < mpc {
+            let Some(job) = pool.queue.borrow_mut().pop_front() else { break };
+            sent += 1;
+            let split = self.send_one(&mut client, job, remote, pool).await;
+            if split || !client.is_usable() {
+                break;
+            }
+        }
+        client.quit().await;
+    }
+
+    /// Sends one job; returns true when recipients were left for another connection (452).
+    async fn send_one(&self, client: &mut SmtpClient, job: Job, remote: &str, pool: &Rc<Pool>) -> bool {
+        let addrs: Vec<&str> = job.recipients.iter().map(|(_, a)| a.as_str()).collect();
+        let outgoing = Outgoing {
+            reverse_path: &job.reverse_path,
+            recipients: &addrs,
+            body: &job.body,
+            eight_bit: job.flags & 1 != 0,
+            smtputf8: job.flags & 2 != 0,
+        };
+        let mut outcomes = Vec::with_capacity(job.recipients.len());
+        let mut rest = Vec::new();
+        match client.send(&outgoing).await {
+            Ok(delivery) => {
+                for (&(i, ref addr), outcome) in job.recipients.iter().zip(delivery.recipients) {
+                    match rcpt_outcome(outcome, remote) {
+                        Some(outcome) => outcomes.push((i, outcome)),
+                        None => rest.push((i, addr.clone())),
+                    }
+                }
+            }
+            Err(e) => outcomes.extend(job.recipients.iter().map(|&(i, _)| (i, client_failure(&e, remote)))),
+        }
+        let delivered = outcomes.iter().filter(|(_, o)| *o == Outcome::Delivered).count();
+        if delivered > 0 {
+            self.stats.sent(&job.domain, job.body.len() as u64);
+        }
+        let split = !rest.is_empty();
+        if split {
+            let remainder = Job { recipients: rest, ..job.clone() };
+            pool.queue.borrow_mut().push_front(remainder);
+        }
+        (self.report)(job.home, JobResult { id: job.id, outcomes });
+        split
+    }
+
+    /// A connection that could not be made takes its share of the queue down with it (as
+    /// temporary or permanent failures), so a dead destination is not hammered.
+    fn fail_share(&self, pool: &Rc<Pool>, failure: Outcome) {
+        let share = match self.limits.messages_per_connection {
+            0 => usize::MAX,
+            n => n as usize,
+        };
+        let last = pool.open.get() == 1;
+        let jobs: Vec<Job> = {
+            let mut queue = pool.queue.borrow_mut();
+            let n = if last || matches!(failure, Outcome::Permanent { .. }) { queue.len() } else { share.min(queue.len()) };
+            queue.drain(..n).collect()
+        };
+        for job in jobs {
+            let outcomes = job.recipients.iter().map(|&(i, _)| (i, failure.clone())).collect();
+            (self.report)(job.home, JobResult { id: job.id, outcomes });
+        }
+    }
+
+    /// Resolves the route and connects to the first address that answers.
+    async fn connect(&self, route: &Route) -> Result<(SmtpClient, String), Outcome> {
+        let mut last = temporary("4.4.1", "no route to the destination", None);
+        for hop in std::iter::once(&route.primary).chain(route.fallback.iter()) {
+            let targets = match self.addresses(hop).await {
+                Ok(targets) => targets,
+                Err(e) if e.is_permanent() && route.fallback.is_none() => {
+                    return Err(Outcome::Permanent {
+                        status: e.enhanced_status().to_string(),
+                        diagnostic: e.to_string(),
+                        remote: None,
+                    })
+                }
+                Err(e) => {
+                    last = temporary(e.enhanced_status(), &e.to_string(), None);
+                    continue;
+                }
+            };
+            for (name, addr) in targets {
+                match SmtpClient::connect(addr, &self.client).await {
+                    Ok(client) => return Ok((client, name)),
+                    Err(e) => last = client_failure(&e, &name),
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// The addresses of a hop, in the order to try them, each with a name for diagnostics.
+    async fn addresses(&self, hop: &Hop) -> Result<Vec<(String, SocketAddr)>, DnsError> {
+        match hop {
+            Hop::Addr(addr) => Ok(vec![(addr.ip().to_string(), *addr)]),
+            Hop::Host { name, port } => {
+                let ips = self.resolver.host_addrs(name).await?;
+                Ok(ips.into_iter().map(|ip| (name.clone(), SocketAddr::new(ip, *port))).collect())
+            }
+            Hop::Mx { domain, port } => {
+                let targets = self.resolver.mx_targets(domain).await?;
+                Ok(targets
+                    .into_iter()
+                    .flat_map(|t| t.addrs.into_iter().map(move |ip| (t.host.clone(), SocketAddr::new(ip, *port))))
+                    .collect())
+            }
+        }
+    }
+}
+
+fn temporary(status: &str, diagnostic: &str, remote: Option<String>) -> Outcome {
+    Outcome::Temporary { status: status.to_string(), diagnostic: diagnostic.to_string(), remote }
+}
+
+fn reply_parts(reply: &Reply, default: &str) -> (String, String) {
+    let status = reply.status.map_or_else(|| default.to_string(), |s| s.to_string());
+    let text: Vec<&str> = reply.lines.iter().map(|l| l.as_ref()).collect();
+    (status, format!("{} {}", reply.code, text.join(" ")))
+}
+
+/// The outcome of one recipient; `None` when the remote asked for it on another transaction.
+fn rcpt_outcome(outcome: RcptOutcome, remote: &str) -> Option<Outcome> {
+    let remote = Some(remote.to_string());
+    Some(match outcome {
+        RcptOutcome::Delivered => Outcome::Delivered,
+        RcptOutcome::Temporary(reply) => {
+            let (status, diagnostic) = reply_parts(&reply, "4.0.0");
+            Outcome::Temporary { status, diagnostic, remote }
+        }
+        RcptOutcome::Permanent(reply) => {
+            let (status, diagnostic) = reply_parts(&reply, "5.0.0");
+            Outcome::Permanent { status, diagnostic, remote }
+        }
+        RcptOutcome::NotTried => return None,
+    })
+}
+
+fn client_failure(e: &ClientError, remote: &str) -> Outcome {
+    let remote = Some(remote.to_string());
+    if e.is_permanent() {
+        Outcome::Permanent { status: "5.4.0".into(), diagnostic: e.to_string(), remote }
+    } else {
+        Outcome::Temporary { status: "4.4.1".into(), diagnostic: e.to_string(), remote }
+    }
+}
