@@ -1,7 +1,7 @@
 //! Starting the shards, waiting for them to be ready, and stopping them on SIGTERM/SIGINT.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -165,13 +165,15 @@ async fn run_shard(k: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(),
 async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
     let config = &shared.config;
     let metrics = shared.metrics.shards[k].clone();
-    // Every shard joins the mesh first, so no shard waits for one that failed later.
+    // Every shard joins the mesh first, so no shard waits for one that failed later. Messages
+    // from shards that started sooner wait in `early` until this shard's engine exists.
     let engine: Rc<OnceCell<Rc<Outbound>>> = Rc::default();
+    let early: Rc<RefCell<Vec<ShardMsg>>> = Rc::default();
     let handler = {
-        let engine = engine.clone();
+        let (engine, early) = (engine.clone(), early.clone());
         Rc::new(move |msg: ShardMsg| match engine.get() {
             Some(engine) => engine.handle(msg),
-            None => tracing::error!("shard {k}: delivery message before the engine started"),
+            None => early.borrow_mut().push(msg),
         })
     };
     let mesh = Mesh::join(shared.mesh.clone(), handler).await?;
@@ -211,6 +213,9 @@ async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
     };
     let outbound = Outbound::new(parts, mesh);
     let _ = engine.set(outbound.clone());
+    for msg in early.take() {
+        outbound.handle(msg);
+    }
     let _ = shard.outbound.set(outbound);
     shard.resume(recovered).await;
     Ok(shard)

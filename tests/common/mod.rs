@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod sink;
+
 /// A one-shard config with `{data}`, `{ip}`, `{port}`, `{port2}`, `{admin}` placeholders,
 /// plus `extra`.
 pub fn base_config(extra: &str) -> String {

@@ -1,0 +1,189 @@
+//! A recording SMTP sink for outbound tests: std threads on a loopback address, with the
+//! faults tests need (temporary / permanent refusals, a recipient limit, slow replies), and a
+//! record of every connection and message so limits can be checked.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the sink answers.
+#[derive(Debug, Clone, Default)]
+pub struct Behaviour {
+    /// `452 4.5.3` to every RCPT after this many in one transaction.
+    pub max_recipients: Option<usize>,
+    /// Recipients (exact address) refused with `550 5.1.1`.
+    pub unknown: Vec<String>,
+    /// Answer the end of data with `451 4.3.0` for the first N messages.
+    pub tempfail_first: usize,
+    /// Wait this long before answering the end of data.
+    pub data_delay: Duration,
+    /// Do not offer PIPELINING.
+    pub no_pipelining: bool,
+}
+
+/// One message as received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub connection: usize,
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Record {
+    pub messages: Vec<Received>,
+    pub connections: usize,
+    pub open: usize,
+    pub peak_open: usize,
+    /// Messages accepted per connection, by connection number.
+    pub per_connection: Vec<usize>,
+    pub tempfailed: usize,
+}
+
+pub struct Sink {
+    pub addr: SocketAddr,
+    pub record: Arc<Mutex<Record>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Sink {
+    /// Listens on `ip:port` (port 0 = any).
+    pub fn start(ip: &str, port: u16, behaviour: Behaviour) -> Sink {
+        let listener = TcpListener::bind((ip, port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let record = Arc::new(Mutex::new(Record::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (rec, st) = (record.clone(), stop.clone());
+        std::thread::spawn(move || accept_loop(listener, behaviour, rec, st));
+        Sink { addr, record, stop }
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.record.lock().unwrap().messages.clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.record.lock().unwrap().messages.len()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn accept_loop(listener: TcpListener, behaviour: Behaviour, record: Arc<Mutex<Record>>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let n = {
+                    let mut r = record.lock().unwrap();
+                    r.connections += 1;
+                    r.open += 1;
+                    r.peak_open = r.peak_open.max(r.open);
+                    r.per_connection.push(0);
+                    r.connections - 1
+                };
+                let (b, rec) = (behaviour.clone(), record.clone());
+                std::thread::spawn(move || {
+                    // A QUIT closes the count before the 221 is sent, so a client that waits
+                    // for it can never be seen with one connection too many.
+                    if !matches!(serve(stream, n, &b, &rec), Ok(true)) {
+                        rec.lock().unwrap().open -= 1;
+                    }
+                });
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+/// Serves one connection; `Ok(true)` when it ended with QUIT (already uncounted).
+fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) -> std::io::Result<bool> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut out = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    out.write_all(b"220 sink.test ESMTP\r\n")?;
+    let (mut from, mut to) = (String::new(), Vec::<String>::new());
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(false);
+        }
+        let upper = line.to_ascii_uppercase();
+        let reply: String = if upper.starts_with("EHLO") {
+            let pipelining = if b.no_pipelining { "" } else { "250-PIPELINING\r\n" };
+            format!("250-sink.test\r\n{pipelining}250-8BITMIME\r\n250 SIZE 100000000\r\n")
+        } else if upper.starts_with("HELO") || upper.starts_with("RSET") || upper.starts_with("NOOP") {
+            from.clear();
+            to.clear();
+            "250 2.0.0 ok\r\n".into()
+        } else if upper.starts_with("MAIL FROM:") {
+            from = path(&line);
+            to.clear();
+            "250 2.1.0 ok\r\n".into()
+        } else if upper.starts_with("RCPT TO:") {
+            let rcpt = path(&line);
+            if b.max_recipients.is_some_and(|max| to.len() >= max) {
+                "452 4.5.3 too many recipients\r\n".into()
+            } else if b.unknown.contains(&rcpt) {
+                "550 5.1.1 no such user\r\n".into()
+            } else {
+                to.push(rcpt);
+                "250 2.1.5 ok\r\n".into()
+            }
+        } else if upper.starts_with("DATA") {
+            if to.is_empty() {
+                "554 5.5.1 no valid recipients\r\n".into()
+            } else {
+                out.write_all(b"354 go ahead\r\n")?;
+                let data = read_data(&mut reader)?;
+                std::thread::sleep(b.data_delay);
+                let mut r = record.lock().unwrap();
+                if r.tempfailed < b.tempfail_first {
+                    r.tempfailed += 1;
+                    "451 4.3.0 try again later\r\n".into()
+                } else {
+                    r.per_connection[conn] += 1;
+                    r.messages.push(Received { connection: conn, from: from.clone(), to: to.clone(), data });
+                    "250 2.0.0 queued\r\n".into()
+                }
+            }
+        } else if upper.starts_with("QUIT") {
+            record.lock().unwrap().open -= 1;
+            let _ = out.write_all(b"221 2.0.0 bye\r\n");
+            return Ok(true);
+        } else {
+            "500 5.5.1 unknown\r\n".into()
+        };
+        out.write_all(reply.as_bytes())?;
+    }
+}
+
+fn path(line: &str) -> String {
+    let start = line.find('<').map_or(0, |i| i + 1);
+    let end = line[start..].find('>').map_or(line.len(), |i| start + i);
+    line[start..end].to_string()
+}
+
+/// Reads up to `CRLF.CRLF`; returns the data without the final `.\r\n`, still dot-stuffed.
+fn read_data(reader: &mut impl BufRead) -> std::io::Result<String> {
+    let mut data = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        if line == b".\r\n" {
+            return Ok(String::from_utf8_lossy(&data).into_owned());
+        }
+        data.extend_from_slice(&line);
+    }
+}
+
