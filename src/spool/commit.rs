@@ -12,7 +12,7 @@ use glommio::io::BufferedFile;
 
 use super::segment;
 use super::signal::{oneshot, Notify, Receiver, Sender};
-use super::{BodyRef, Live, MessageMeta, Shared, SpoolError, State};
+use super::{BodyRef, Live, MessageMeta, RetryState, Shared, SpoolError, State};
 
 /// Where a committed batch landed: its segment and the offset of its first byte.
 pub(super) struct Committed {
@@ -44,11 +44,13 @@ impl Batch {
 }
 
 /// The in-memory change a record makes once its batch is synced. Offsets are relative to
-/// the start of the batch.
+/// the start of the batch. A `Retry` is set in the live entry when queued; if its batch fails,
+/// `prev` is restored.
 pub(super) enum Effect {
     Store { meta: MessageMeta, body_off: u64, len: u32 },
     Done { id: String, newly: Vec<u16> },
     Copy { id: String, from: BodyRef, body_off: u64 },
+    Retry { id: String, state: RetryState, prev: RetryState },
 }
 
 /// Turns a commit reply into the caller's result.
@@ -196,6 +198,7 @@ impl Shared {
                     let to = at(body_off, from.len);
                     relocate(st, &id, &from, to);
                 }
+                Effect::Retry { .. } => {}
             }
         }
     }
@@ -212,22 +215,39 @@ impl Shared {
         if let Some(s) = st.segs.get_mut(&seg) {
             s.add_live(&body);
         }
-        let live =
-            Live { marked: vec![false; meta.recipients.len()], durable: 0, meta, body, seg, aliases: Vec::new() };
+        let live = Live {
+            marked: vec![false; meta.recipients.len()],
+            durable: 0,
+            meta,
+            body,
+            seg,
+            aliases: Vec::new(),
+            retry: RetryState::default(),
+        };
         st.live.insert(live.meta.id.clone(), live);
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Forgets the optimistic marks of `Done` records whose batch failed.
+    /// Forgets the optimistic marks of `Done` records whose batch failed, and restores the
+    /// retry state that `Retry` records of the batch replaced (latest first), unless a later
+    /// batch has replaced it again.
     fn undo_marks(&self, effects: &[Effect]) {
         let mut st = self.state.borrow_mut();
-        for effect in effects {
-            if let Effect::Done { id, newly } = effect {
-                if let Some(live) = st.live.get_mut(id) {
-                    for &r in newly {
-                        live.marked[usize::from(r)] = false;
+        for effect in effects.iter().rev() {
+            match effect {
+                Effect::Done { id, newly } => {
+                    if let Some(live) = st.live.get_mut(id) {
+                        for &r in newly {
+                            live.marked[usize::from(r)] = false;
+                        }
                     }
                 }
+                Effect::Retry { id, state, prev } => {
+                    if let Some(live) = st.live.get_mut(id).filter(|l| l.retry == *state) {
+                        live.retry = *prev;
+                    }
+                }
+                Effect::Store { .. } | Effect::Copy { .. } => {}
             }
         }
     }

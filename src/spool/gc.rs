@@ -1,9 +1,11 @@
-//! Segment clean-up. Segments are deleted oldest-first only: a `Done` record always lies in a
-//! later segment than its message, so deleting in log order never resurrects a final message.
+//! Segment clean-up. Segments are deleted oldest-first only: a `Done` or `Retry` record always
+//! lies after its message's latest copy (replay writes it again at start where it does not), so
+//! deleting in log order never resurrects a final message nor loses a retry state.
 //! The oldest segment is deleted once it holds no live message; if it still holds some and
 //! more than `copy_forward_lag` segments are newer and its live bodies fill at most a quarter of
-//! a segment (or it was adopted from another folder), its live messages are first re-appended to the active segment (same id and meta, plus a
-//! `Done` for recipients already final), so that a long-lived message never pins the log.
+//! a segment (or it was adopted from another folder), its live messages are first re-appended
+//! to the active segment (same id and meta, plus a `Done` for recipients already final and a
+//! `Retry` for a retry state that is not default), so that a long-lived message never pins the log.
 
 use std::rc::{Rc, Weak};
 
@@ -12,7 +14,7 @@ use glommio::io::Directory;
 use super::commit::{self, Effect};
 use super::segment::SegKey;
 use super::signal::{Notify, Receiver};
-use super::{encode_done, encode_message, marked_indices, BodyRef, Shared, SpoolError};
+use super::{encode_done, encode_message, encode_retry, marked_indices, BodyRef, RetryState, Shared, SpoolError};
 
 /// A segment is copied forward only while its live bodies are at most 1/this of a segment, so
 /// a log full of queued messages is never rewritten over and over (write amplification of a
@@ -127,7 +129,8 @@ impl Shared {
     }
 
     /// Queues the copy of a message still at `from`, with a `Done` record for every recipient
-    /// marked final (including those whose own `Done` is still in flight).
+    /// marked final (including those whose own `Done` is still in flight) and a `Retry` record
+    /// with its latest retry state unless that is the default.
     fn enqueue_copy(&self, id: &str, from: BodyRef, body: &[u8]) -> Option<Receiver<commit::Reply>> {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
@@ -141,6 +144,9 @@ impl Shared {
         let done = marked_indices(&live.marked);
         if !done.is_empty() {
             encode_done(id, &done, &mut batch.buf);
+        }
+        if live.retry != RetryState::default() {
+            encode_retry(id, live.retry, &mut batch.buf);
         }
         batch.effects.push(Effect::Copy { id: id.to_owned(), from, body_off });
         Some(batch.wait())

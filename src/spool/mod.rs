@@ -2,7 +2,10 @@
 //! segment files; a message is acknowledged only after its record is on stable storage
 //! (segments are written `O_DSYNC`), and many messages share one sync (group commit). At start, segments are replayed.
 //!
-//! On disk: `<spool_dir>/shard-<k>/<seq:016x>.seg`.
+//! On disk: `<spool_dir>/shard-<k>/<seq:016x>.seg`, each a log of [`record`] frames: `Message`
+//! (meta and body), `Done` (recipients final) and `Retry` (attempts, next attempt, whether the
+//! delay notification was sent). A message's `Done` and `Retry` records follow it in its shard's
+//! log (replay also applies those it meets first); the latest `Retry` is its retry state.
 //!
 //! # Layout
 //!
@@ -13,8 +16,8 @@
 //! - `gc`: oldest-first deletion of segments and copy-forward of long-lived messages.
 //!
 //! Adopted segments (from a run with more shards) are copied forward into this shard's own
-//! segments during `open` and then deleted, so after start every message lives in exactly
-//! one shard folder.
+//! segments during `open` (with their `Done` marks and retry state) and then deleted, so after
+//! start every message lives in exactly one shard folder.
 
 mod commit;
 mod gc;
@@ -25,7 +28,7 @@ mod signal;
 #[cfg(test)]
 mod tests;
 
-pub use record::{decode, encode, encode_done, encode_message, Record, RecordError};
+pub use record::{decode, encode, encode_done, encode_message, encode_retry, Record, RecordError};
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -66,6 +69,17 @@ pub struct BodyRef {
     pub len: u32,
 }
 
+/// Where a message stands in its retry schedule, as recorded after a failed delivery attempt.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RetryState {
+    /// Delivery attempts made so far.
+    pub attempts: u32,
+    /// Unix time (seconds) the next attempt is due.
+    pub next_attempt: u64,
+    /// Whether the one-time "delayed" notification was sent.
+    pub delay_notified: bool,
+}
+
 /// A message found at start that is not yet final.
 #[derive(Debug, Clone)]
 pub struct Recovered {
@@ -73,6 +87,8 @@ pub struct Recovered {
     pub body: BodyRef,
     /// Indices into `meta.recipients` already final (delivered or bounced).
     pub done: Vec<u16>,
+    /// The latest recorded retry state; default when none was recorded.
+    pub retry: RetryState,
 }
 
 /// Counters read by the metrics endpoint from another thread.
@@ -133,6 +149,9 @@ struct Live {
     durable: usize,
     /// Earlier places of the body, redirected to `body` by `read_body`.
     aliases: Vec<BodyRef>,
+    /// The latest retry state (set when a `Retry` is queued, undone if its batch fails), so a
+    /// copy-forward carries it.
+    retry: RetryState,
 }
 
 /// The mutable state of a shard; borrowed briefly, never across an `.await`.
@@ -284,6 +303,25 @@ impl Spool {
         commit::outcome(rx).await.map(|_| ())
     }
 
+    /// Records the retry state of `id` and returns once it is on stable storage (group commit);
+    /// the latest state is what `open` recovers. Ignored for an unknown or final message.
+    pub async fn set_retry(&self, id: &str, state: RetryState) -> Result<(), SpoolError> {
+        let rx = {
+            let mut st = self.0.state.borrow_mut();
+            let Some(entry) = st.live.get_mut(id) else {
+                tracing::info!(id, "spool: retry state for an unknown or final message ignored");
+                return Ok(());
+            };
+            let prev = std::mem::replace(&mut entry.retry, state);
+            let batch = &mut st.pending;
+            encode_retry(id, state, &mut batch.buf);
+            batch.effects.push(Effect::Retry { id: id.to_owned(), state, prev });
+            batch.wait()
+        };
+        self.0.commit_kick.raise();
+        commit::outcome(rx).await.map(|_| ())
+    }
+
     /// Reads a stored body back.
     pub async fn read_body(&self, body: &BodyRef) -> Result<Vec<u8>, SpoolError> {
         Ok(self.0.read_body(body).await?)
@@ -332,16 +370,19 @@ impl Shared {
         commit::outcome(rx).await.map(|_| ())
     }
 
-    /// Appends `Done` records for marks found only before a message's latest copy, and waits
-    /// for them to be synced, before any segment may be deleted.
+    /// Appends `Done` and `Retry` records for state found only before a message's latest copy,
+    /// and waits for them to be synced, before any segment may be deleted.
     async fn restate(&self, restate: recovery::Restate) -> Result<(), SpoolError> {
-        if restate.is_empty() {
+        if restate.done.is_empty() && restate.retry.is_empty() {
             return Ok(());
         }
         {
             let mut st = self.state.borrow_mut();
-            for (id, recipients) in &restate {
+            for (id, recipients) in &restate.done {
                 encode_done(id, recipients, &mut st.pending.buf);
+            }
+            for (id, state) in &restate.retry {
+                encode_retry(id, *state, &mut st.pending.buf);
             }
         }
         self.barrier().await
@@ -368,7 +409,12 @@ impl Shared {
         let mut out: Vec<(SegKey, &Live)> = st.live.values().map(|l| (l.seg, l)).collect();
         out.sort_by_key(|(seg, l)| (*seg, l.body.offset));
         out.into_iter()
-            .map(|(_, l)| Recovered { meta: l.meta.clone(), body: l.body.clone(), done: marked_indices(&l.marked) })
+            .map(|(_, l)| Recovered {
+                meta: l.meta.clone(),
+                body: l.body.clone(),
+                done: marked_indices(&l.marked),
+                retry: l.retry,
+            })
             .collect()
     }
 

@@ -1,10 +1,13 @@
 //! The spool record codec: `[len u32 LE][crc32 u32 LE][payload]`, payload = kind byte + fields.
 //!
 //! Strings are `u32 LE` length + UTF-8 bytes, counts are `u32 LE`, recipient indices `u16 LE`.
+//! Kinds: `1` message (id, received_at `u64`, reverse path, virtual server, flags `u8`,
+//! recipients, body), `2` done (id, recipient indices), `3` retry (id, attempts `u32`,
+//! next_attempt `u64` unix seconds, delay_notified `u8` 0 or 1).
 //! A message payload ends with its body (`u32 LE` length + bytes), so the body of a framed
 //! message always occupies the last `body.len()` bytes of the frame.
 
-use super::MessageMeta;
+use super::{MessageMeta, RetryState};
 
 /// Largest body a message record may carry.
 pub const MAX_BODY: usize = 64 << 20;
@@ -15,6 +18,7 @@ pub const HEADER: usize = 8;
 
 const KIND_MESSAGE: u8 = 1;
 const KIND_DONE: u8 = 2;
+const KIND_RETRY: u8 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
@@ -22,6 +26,8 @@ pub enum Record {
     Message { meta: MessageMeta, body: Vec<u8> },
     /// Recipients (indices) of a message are final.
     Done { id: String, recipients: Vec<u16> },
+    /// The retry state of a message after a failed delivery attempt; the latest one counts.
+    Retry { id: String, attempts: u32, next_attempt: u64, delay_notified: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +48,7 @@ pub enum RecordError {
 pub(crate) enum RecordView<'a> {
     Message { meta: MessageMeta, body: &'a [u8] },
     Done { id: String, recipients: Vec<u16> },
+    Retry { id: String, state: RetryState },
 }
 
 /// Appends the framed record to `out`.
@@ -49,6 +56,9 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
     match record {
         Record::Message { meta, body } => encode_message(meta, &[body], out),
         Record::Done { id, recipients } => encode_done(id, recipients, out),
+        &Record::Retry { ref id, attempts, next_attempt, delay_notified } => {
+            encode_retry(id, RetryState { attempts, next_attempt, delay_notified }, out)
+        }
     }
 }
 
@@ -85,12 +95,29 @@ pub fn encode_done(id: &str, recipients: &[u16], out: &mut Vec<u8>) {
     end_frame(out, start);
 }
 
+/// Appends a framed `Retry` record.
+pub fn encode_retry(id: &str, state: RetryState, out: &mut Vec<u8>) {
+    let start = begin_frame(out);
+    out.push(KIND_RETRY);
+    put_str(out, id);
+    out.extend_from_slice(&state.attempts.to_le_bytes());
+    out.extend_from_slice(&state.next_attempt.to_le_bytes());
+    out.push(u8::from(state.delay_notified));
+    end_frame(out, start);
+}
+
 /// Decodes the record at the start of `buf`; returns it and its framed length.
 pub fn decode(buf: &[u8]) -> Result<(Record, usize), RecordError> {
     let (view, used) = decode_view(buf)?;
     let record = match view {
         RecordView::Message { meta, body } => Record::Message { meta, body: body.to_vec() },
         RecordView::Done { id, recipients } => Record::Done { id, recipients },
+        RecordView::Retry { id, state } => Record::Retry {
+            id,
+            attempts: state.attempts,
+            next_attempt: state.next_attempt,
+            delay_notified: state.delay_notified,
+        },
     };
     Ok((record, used))
 }
@@ -107,6 +134,7 @@ pub(crate) fn decode_view(buf: &[u8]) -> Result<(RecordView<'_>, usize), RecordE
             let recipients = (0..n).map(|_| r.u16()).collect::<Result<_, _>>()?;
             RecordView::Done { id, recipients }
         }
+        KIND_RETRY => decode_retry(&mut r)?,
         _ => return Err(RecordError::Malformed("unknown record kind")),
     };
     if !r.buf.is_empty() {
@@ -150,6 +178,18 @@ fn decode_message<'a>(r: &mut Reader<'a>) -> Result<RecordView<'a>, RecordError>
     let body = r.take(body_len)?;
     let meta = MessageMeta { id, received_at, reverse_path, recipients, virtual_server, flags };
     Ok(RecordView::Message { meta, body })
+}
+
+fn decode_retry<'a>(r: &mut Reader<'a>) -> Result<RecordView<'a>, RecordError> {
+    let id = r.string()?;
+    let attempts = r.u32()?;
+    let next_attempt = r.u64()?;
+    let delay_notified = match r.u8()? {
+        0 => false,
+        1 => true,
+        _ => return Err(RecordError::Malformed("flag not 0 or 1")),
+    };
+    Ok(RecordView::Retry { id, state: RetryState { attempts, next_attempt, delay_notified } })
 }
 
 fn begin_frame(out: &mut Vec<u8>) -> usize {
@@ -202,6 +242,10 @@ impl<'a> Reader<'a> {
         Ok(u16::from_le_bytes(self.array()?))
     }
 
+    fn u32(&mut self) -> Result<u32, RecordError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
     fn u64(&mut self) -> Result<u64, RecordError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
@@ -209,7 +253,7 @@ impl<'a> Reader<'a> {
     /// A `u32` count of items of at least `min_size` bytes each; checked against what is
     /// left so that a bad count never causes a large allocation.
     fn count(&mut self, min_size: usize) -> Result<usize, RecordError> {
-        let n = u32::from_le_bytes(self.array()?) as usize;
+        let n = self.u32()? as usize;
         if n.saturating_mul(min_size) > self.buf.len() {
             return Err(RecordError::Malformed("count past the end of the payload"));
         }
@@ -246,6 +290,21 @@ mod tests {
         Record::Done { id: "m-0001".into(), recipients: vec![0, 1, 65535] }
     }
 
+    fn retry() -> Record {
+        Record::Retry { id: "m-0001".into(), attempts: 7, next_attempt: 1_700_003_600, delay_notified: true }
+    }
+
+    /// A retry payload with the given id bytes and delay flag byte.
+    fn retry_payload(id: &[u8], flag: u8) -> Vec<u8> {
+        let mut p = vec![KIND_RETRY];
+        p.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        p.extend_from_slice(id);
+        p.extend_from_slice(&3u32.to_le_bytes());
+        p.extend_from_slice(&9u64.to_le_bytes());
+        p.push(flag);
+        p
+    }
+
     fn framed(record: &Record) -> Vec<u8> {
         let mut out = Vec::new();
         encode(record, &mut out);
@@ -275,12 +334,27 @@ mod tests {
             body: vec![],
         };
         let no_rcpt = Record::Done { id: "x".into(), recipients: vec![] };
-        for record in [message(), done(), empty, no_rcpt] {
+        let zero_retry = Record::Retry { id: String::new(), attempts: 0, next_attempt: 0, delay_notified: false };
+        let max_retry =
+            Record::Retry { id: "y".into(), attempts: u32::MAX, next_attempt: u64::MAX, delay_notified: true };
+        for record in [message(), done(), empty, no_rcpt, retry(), zero_retry, max_retry] {
             let mut buf = framed(&record);
             let len = buf.len();
             buf.extend_from_slice(b"next record");
             assert_eq!(decode(&buf), Ok((record, len)));
         }
+    }
+
+    #[test]
+    fn retry_layout_is_fixed() {
+        let mut want = vec![KIND_RETRY, 6, 0, 0, 0];
+        want.extend_from_slice(b"m-0001");
+        want.extend_from_slice(&7u32.to_le_bytes());
+        want.extend_from_slice(&1_700_003_600u64.to_le_bytes());
+        want.push(1);
+        assert_eq!(framed(&retry()), frame_raw(&want));
+        let (record, _) = decode(&frame_raw(&retry_payload(b"id", 0))).unwrap();
+        assert_eq!(record, Record::Retry { id: "id".into(), attempts: 3, next_attempt: 9, delay_notified: false });
     }
 
     #[test]
@@ -342,6 +416,23 @@ mod tests {
                 frame_raw(&[KIND_DONE, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
                 RecordError::Malformed("trailing bytes"),
             ),
+            (
+                "retry without flag",
+                frame_raw(&retry_payload(b"a", 0)[..18]),
+                RecordError::Malformed("field past the end of the payload"),
+            ),
+            (
+                "retry with short attempts",
+                frame_raw(&[KIND_RETRY, 0, 0, 0, 0, 1, 2]),
+                RecordError::Malformed("field past the end of the payload"),
+            ),
+            ("retry flag 2", frame_raw(&retry_payload(b"a", 2)), RecordError::Malformed("flag not 0 or 1")),
+            (
+                "retry with trailing byte",
+                frame_raw(&[retry_payload(b"a", 1).as_slice(), &[0]].concat()),
+                RecordError::Malformed("trailing bytes"),
+            ),
+            ("non UTF-8 retry id", frame_raw(&retry_payload(&[0xc3], 0)), RecordError::Malformed("string not UTF-8")),
         ];
         for (name, buf, want) in cases {
             assert_eq!(decode(&buf).map(|_| ()), Err(want), "{name}");
@@ -350,7 +441,7 @@ mod tests {
 
     #[test]
     fn every_truncation_is_truncated() {
-        for record in [message(), done()] {
+        for record in [message(), done(), retry()] {
             let buf = framed(&record);
             for cut in 0..buf.len() {
                 assert_eq!(decode(&buf[..cut]), Err(RecordError::Truncated), "cut {cut}");
@@ -363,7 +454,7 @@ mod tests {
     /// upwards reads as a torn tail, `Truncated`, which recovery treats the same way.)
     #[test]
     fn every_bit_flip_is_detected() {
-        for record in [message(), done()] {
+        for record in [message(), done(), retry()] {
             let frame = framed(&record);
             let mut buf = frame.clone();
             buf.resize(HEADER + MAX_PAYLOAD, 0);
@@ -391,7 +482,7 @@ mod tests {
             let len = (next() % 64) as usize;
             let mut payload: Vec<u8> = (0..len).map(|_| next() as u8).collect();
             if let Some(kind) = payload.first_mut() {
-                *kind = 1 + *kind % 2;
+                *kind = 1 + *kind % 3;
             }
             let _ = decode(&frame_raw(&payload));
             let raw: Vec<u8> = (0..len).map(|_| next() as u8).collect();

@@ -1,7 +1,8 @@
 //! Replay at start: reads this shard's segments and those adopted from a run with more
 //! shards, in log order, and rebuilds the live set. Replay is a union: a later copy of a
 //! message replaces its meta and place, `Done` marks accumulate whatever their order, and a
-//! message is final when every recipient is marked.
+//! message is final when every recipient is marked. The latest `Retry` in log order (across
+//! copies) sets the retry state; one read before its message is seen applies like an orphan `Done`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -12,7 +13,7 @@ use glommio::io::Directory;
 
 use super::record::{decode_view, plausible_frame_len, RecordError, RecordView};
 use super::segment::{self, SegKey, Segment};
-use super::{BodyRef, Live, SpoolError};
+use super::{BodyRef, Live, MessageMeta, RetryState, SpoolError};
 
 /// What replay found.
 pub(super) struct Replay {
@@ -20,13 +21,19 @@ pub(super) struct Replay {
     pub(super) live: HashMap<String, Live>,
     /// Sequence number for this run's first segment.
     pub(super) next_seq: u64,
-    /// Final recipients whose `Done` lies before the message's latest copy in the log; they
-    /// are written again so that deleting older segments cannot lose them.
+    /// State of live messages recorded only before their latest copy in the log; it is
+    /// written again so that deleting older segments cannot lose it.
     pub(super) restate: Restate,
 }
 
-/// Recipient indices per message id whose `Done` must be written again.
-pub(super) type Restate = Vec<(String, Vec<u16>)>;
+/// Records to write again at start.
+#[derive(Default)]
+pub(super) struct Restate {
+    /// Recipient indices per message id whose `Done` must be written again.
+    pub(super) done: Vec<(String, Vec<u16>)>,
+    /// Retry states (not default) whose latest `Retry` precedes the message's latest copy.
+    pub(super) retry: Vec<(String, RetryState)>,
+}
 
 /// Replays shard `shard` of `shards` under `root`, creating its folder if needed.
 pub(super) async fn replay(root: &Path, shard: usize, shards: usize) -> Result<Replay, SpoolError> {
@@ -72,13 +79,20 @@ fn adopted_folders(root: &Path, shard: usize, shards: usize) -> io::Result<Vec<u
     Ok(folders)
 }
 
-/// Replay state: every message record seen (latest copy), the marks set by `Done` records
-/// after that copy, and `Done` marks for ids whose message has not been seen yet.
+/// Replay state: every message record seen (latest copy), what records after that copy
+/// set, and `Done` marks and the latest retry state for ids whose message has not been seen yet.
 #[derive(Default)]
 struct Acc {
     msgs: HashMap<String, Live>,
-    covered: HashMap<String, Vec<bool>>,
+    covered: HashMap<String, Covered>,
     orphans: HashMap<String, Vec<u16>>,
+    retry_orphans: HashMap<String, RetryState>,
+}
+
+/// What records after a message's latest copy set.
+struct Covered {
+    done: Vec<bool>,
+    retry: bool,
 }
 
 impl Acc {
@@ -118,27 +132,47 @@ impl Acc {
         match view {
             RecordView::Message { meta, body } => {
                 let body = BodyRef { segment: path.clone(), offset: end - body.len() as u64, len: body.len() as u32 };
-                let n = meta.recipients.len();
-                let mut marked = self.msgs.remove(&meta.id).map_or_else(Vec::new, |m| m.marked);
-                marked.resize(n, false);
-                self.covered.insert(meta.id.clone(), vec![false; n]);
-                let live = Live { meta, body, seg: key, marked, durable: 0, aliases: Vec::new() };
-                self.msgs.insert(live.meta.id.clone(), live);
+                self.message(meta, body, key);
             }
             RecordView::Done { id, recipients } => match self.msgs.get_mut(&id) {
                 Some(live) => {
                     mark(&mut live.marked, &recipients);
                     if let Some(covered) = self.covered.get_mut(&id) {
-                        mark(covered, &recipients);
+                        mark(&mut covered.done, &recipients);
                     }
                 }
                 None => self.orphans.entry(id).or_default().extend(recipients),
             },
+            RecordView::Retry { id, state } => match self.msgs.get_mut(&id) {
+                Some(live) => {
+                    live.retry = state;
+                    if let Some(covered) = self.covered.get_mut(&id) {
+                        covered.retry = true;
+                    }
+                }
+                None => {
+                    self.retry_orphans.insert(id, state);
+                }
+            },
         }
     }
 
+    /// Takes a copy of a message as its latest, keeping the marks and retry state of earlier
+    /// copies (or, for the first copy, the retry state of an orphan `Retry`).
+    fn message(&mut self, meta: MessageMeta, body: BodyRef, key: SegKey) {
+        let n = meta.recipients.len();
+        let (mut marked, retry) = match self.msgs.remove(&meta.id) {
+            Some(old) => (old.marked, old.retry),
+            None => (Vec::new(), self.retry_orphans.remove(&meta.id).unwrap_or_default()),
+        };
+        marked.resize(n, false);
+        self.covered.insert(meta.id.clone(), Covered { done: vec![false; n], retry: false });
+        let live = Live { meta, body, seg: key, marked, durable: 0, aliases: Vec::new(), retry };
+        self.msgs.insert(live.meta.id.clone(), live);
+    }
+
     /// The live set (messages with an unmarked recipient), counted per segment, and the
-    /// marks of live messages not covered by a `Done` after their latest copy.
+    /// marks and retry states of live messages not covered by a record after their latest copy.
     fn finish(mut self, segs: &mut BTreeMap<SegKey, Segment>) -> (HashMap<String, Live>, Restate) {
         for (id, recipients) in self.orphans {
             if let Some(live) = self.msgs.get_mut(&id) {
@@ -146,7 +180,7 @@ impl Acc {
             }
         }
         self.msgs.retain(|_, l| !l.marked.iter().all(|&m| m));
-        let mut restate = Vec::new();
+        let mut restate = Restate::default();
         for (id, live) in &mut self.msgs {
             live.durable = live.marked.iter().filter(|&&m| m).count();
             if let Some(seg) = segs.get_mut(&live.seg) {
@@ -154,9 +188,12 @@ impl Acc {
             }
             let covered = &self.covered[id];
             let uncovered: Vec<u16> =
-                (0..live.marked.len()).filter(|&i| live.marked[i] && !covered[i]).map(|i| i as u16).collect();
+                (0..live.marked.len()).filter(|&i| live.marked[i] && !covered.done[i]).map(|i| i as u16).collect();
             if !uncovered.is_empty() {
-                restate.push((id.clone(), uncovered));
+                restate.done.push((id.clone(), uncovered));
+            }
+            if !covered.retry && live.retry != RetryState::default() {
+                restate.retry.push((id.clone(), live.retry));
             }
         }
         (self.msgs, restate)

@@ -1,5 +1,6 @@
 //! Spool tests on real files inside a glommio executor: durability across reopen, group
-//! commit, torn tails, corruption, rotation with copy-forward, adoption and write failures.
+//! commit, torn tails, corruption, rotation with copy-forward, adoption, write failures and
+//! retry state.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,24 @@ fn segment_files(dir: &Path, shard: usize) -> Vec<PathBuf> {
 
 fn ids(rec: &[Recovered]) -> Vec<&str> {
     rec.iter().map(|r| r.meta.id.as_str()).collect()
+}
+
+fn retry(attempts: u32, next_attempt: u64, delay_notified: bool) -> RetryState {
+    RetryState { attempts, next_attempt, delay_notified }
+}
+
+/// Stores and completes `n` messages of 700 bytes one by one, waiting for clean-up after each;
+/// returns the largest number of segment files seen.
+async fn churn(spool: &Spool, dir: &Path, prefix: &str, n: usize) -> usize {
+    let mut max_files = 0;
+    for i in 0..n {
+        let id = format!("{prefix}{i}");
+        spool.store(&meta(&id, 1), &[&body(&id, 700)]).await.unwrap();
+        spool.complete(&id, &[0]).await.unwrap();
+        spool.flush().await.unwrap();
+        max_files = max_files.max(segment_files(dir, 0).len());
+    }
+    max_files
 }
 
 #[test]
@@ -251,14 +270,7 @@ fn copy_forward_keeps_a_long_lived_message_and_bounds_the_files() {
         let long_body = body("long", 500);
         let first = spool.store(&meta("long", 3), &[&long_body]).await.unwrap();
         spool.complete("long", &[1]).await.unwrap();
-        let mut max_files = 0;
-        for i in 0..40 {
-            let id = format!("s{i}");
-            spool.store(&meta(&id, 1), &[&body(&id, 700)]).await.unwrap();
-            spool.complete(&id, &[0]).await.unwrap();
-            spool.flush().await.unwrap();
-            max_files = max_files.max(segment_files(&dir, 0).len());
-        }
+        let max_files = churn(&spool, &dir, "s", 40).await;
         assert!(!segment_files(&dir, 0).contains(&*first.segment), "first segment deleted");
         assert!(max_files <= opts.copy_forward_lag + 2, "{max_files} files");
         assert_eq!(stats.queued.load(Ordering::Relaxed), 1);
@@ -304,6 +316,7 @@ fn a_larger_run_is_adopted_exactly_once() {
         spool.store(&meta("y", 1), &[b"body y"]).await.unwrap();
         spool.complete("x", &[1]).await.unwrap();
         spool.complete("y", &[0]).await.unwrap();
+        spool.set_retry("x", retry(2, 1_700_000_900, false)).await.unwrap();
         drop(spool);
 
         let (_, rec, _) = open(&dir, 0, 2).await;
@@ -311,6 +324,7 @@ fn a_larger_run_is_adopted_exactly_once() {
         let (spool, rec, stats) = open(&dir, 1, 2).await;
         assert_eq!(ids(&rec), ["x"]);
         assert_eq!(rec[0].done, [1]);
+        assert_eq!(rec[0].retry, retry(2, 1_700_000_900, false));
         assert_eq!(spool.read_body(&rec[0].body).await.unwrap(), b"body x");
         assert_eq!(stats.queued.load(Ordering::Relaxed), 1);
         assert!(segment_files(&dir, 3).is_empty(), "adopted files deleted");
@@ -319,6 +333,7 @@ fn a_larger_run_is_adopted_exactly_once() {
         let (spool, rec, _) = open(&dir, 1, 2).await;
         assert_eq!(ids(&rec), ["x"]);
         assert_eq!(rec[0].done, [1]);
+        assert_eq!(rec[0].retry, retry(2, 1_700_000_900, false), "carried by the adoption copy");
         spool.complete("x", &[0]).await.unwrap();
         drop(spool);
         let (_, rec, _) = open(&dir, 1, 2).await;
@@ -384,6 +399,146 @@ fn replay_dedupes_copies_and_merges_done_marks_in_any_order() {
             assert_eq!(spool.read_body(&rec[1].body).await.unwrap(), b"new");
             assert_eq!(stats.queued.load(Ordering::Relaxed), 2);
             assert!(segment_files(&dir, 0).len() <= 3);
+        }
+    });
+}
+
+#[test]
+fn retry_state_survives_reopen_and_the_latest_wins() {
+    run(|dir| async move {
+        let (spool, _, stats) = open(&dir, 0, 1).await;
+        for id in ["a", "b", "c"] {
+            spool.store(&meta(id, 2), &[b"body"]).await.unwrap();
+        }
+        spool.set_retry("a", retry(1, 1_700_000_300, false)).await.unwrap();
+        spool.set_retry("b", retry(1, 1_700_000_300, false)).await.unwrap();
+        spool.set_retry("b", retry(5, 1_700_086_400, true)).await.unwrap();
+        let written = stats.bytes_written.load(Ordering::Relaxed);
+        spool.set_retry("nope", retry(9, 9, true)).await.unwrap();
+        assert_eq!(stats.bytes_written.load(Ordering::Relaxed), written, "unknown id: nothing written");
+        drop(spool);
+
+        for _ in 0..2 {
+            let (_, rec, _) = open(&dir, 0, 1).await;
+            assert_eq!(ids(&rec), ["a", "b", "c"]);
+            assert_eq!(rec[0].retry, retry(1, 1_700_000_300, false));
+            assert_eq!(rec[1].retry, retry(5, 1_700_086_400, true), "the later state wins");
+            assert_eq!(rec[2].retry, RetryState::default());
+            assert!(rec.iter().all(|r| r.done.is_empty()));
+        }
+    });
+}
+
+#[test]
+fn retry_state_of_a_final_message_is_not_recovered() {
+    run(|dir| async move {
+        let (spool, _, stats) = open(&dir, 0, 1).await;
+        spool.store(&meta("a", 1), &[b"body a"]).await.unwrap();
+        spool.store(&meta("b", 2), &[b"body b"]).await.unwrap();
+        spool.set_retry("a", retry(3, 1_700_000_600, true)).await.unwrap();
+        spool.set_retry("b", retry(4, 1_700_000_700, false)).await.unwrap();
+        spool.complete("a", &[0]).await.unwrap();
+        spool.complete("b", &[0]).await.unwrap();
+        let written = stats.bytes_written.load(Ordering::Relaxed);
+        spool.set_retry("a", retry(4, 1_700_000_900, true)).await.unwrap();
+        assert_eq!(stats.bytes_written.load(Ordering::Relaxed), written, "final id: nothing written");
+        assert_eq!(stats.queued.load(Ordering::Relaxed), 1);
+        drop(spool);
+
+        let (spool, rec, _) = open(&dir, 0, 1).await;
+        assert_eq!(ids(&rec), ["b"]);
+        assert_eq!(rec[0].done, [0]);
+        assert_eq!(rec[0].retry, retry(4, 1_700_000_700, false));
+        spool.complete("b", &[1]).await.unwrap();
+        drop(spool);
+        let (_, rec, _) = open(&dir, 0, 1).await;
+        assert!(rec.is_empty());
+    });
+}
+
+#[test]
+fn a_failed_retry_write_restores_the_previous_state() {
+    run(|dir| async move {
+        let (spool, _, _) = open(&dir, 0, 1).await;
+        spool.store(&meta("a", 1), &[b"body a"]).await.unwrap();
+        spool.set_retry("a", retry(1, 100, false)).await.unwrap();
+        spool.0.fail_syncs.set(1);
+        assert!(spool.set_retry("a", retry(2, 200, true)).await.is_err());
+        assert_eq!(spool.0.state.borrow().live["a"].retry, retry(1, 100, false));
+        drop(spool);
+
+        let (_, rec, _) = open(&dir, 0, 1).await;
+        assert_eq!(rec[0].retry, retry(1, 100, false));
+    });
+}
+
+#[test]
+fn copy_forward_carries_the_retry_state() {
+    let opts = SpoolOptions { segment_size: 2048, copy_forward_lag: 2 };
+    run(move |dir| async move {
+        let (spool, _, _) = open_opts(&dir, 0, 1, opts.clone()).await;
+        let first = spool.store(&meta("long", 3), &[&body("long", 500)]).await.unwrap();
+        spool.complete("long", &[2]).await.unwrap();
+        spool.set_retry("long", retry(1, 1_700_000_300, false)).await.unwrap();
+        churn(&spool, &dir, "s", 40).await;
+        assert!(!segment_files(&dir, 0).contains(&*first.segment), "first segment, with the retry record, deleted");
+        drop(spool);
+
+        let (spool, rec, _) = open_opts(&dir, 0, 1, opts.clone()).await;
+        assert_eq!(ids(&rec), ["long"]);
+        assert_eq!(rec[0].done, [2]);
+        assert_eq!(rec[0].retry, retry(1, 1_700_000_300, false));
+        let before = segment_files(&dir, 0);
+        spool.set_retry("long", retry(2, 1_700_001_200, true)).await.unwrap();
+        churn(&spool, &dir, "t", 40).await;
+        let after = segment_files(&dir, 0);
+        assert!(before.iter().all(|f| !after.contains(f)), "every file holding a retry record deleted");
+        drop(spool);
+
+        let (_, rec, _) = open_opts(&dir, 0, 1, opts).await;
+        assert_eq!(ids(&rec), ["long"]);
+        assert_eq!(rec[0].done, [2]);
+        assert_eq!(rec[0].retry, retry(2, 1_700_001_200, true));
+    });
+}
+
+#[test]
+fn replay_applies_retry_records_in_log_order_even_before_their_message() {
+    run(|dir| async move {
+        let shard = dir.join("shard-0");
+        std::fs::create_dir_all(&shard).unwrap();
+        let write = |seq: u64, records: &[Record]| {
+            let mut buf = Vec::new();
+            for r in records {
+                encode(r, &mut buf);
+            }
+            std::fs::write(shard.join(format!("{seq:016x}.seg")), buf).unwrap();
+        };
+        let msg = |id: &str, n: usize| Record::Message { meta: meta(id, n), body: id.as_bytes().to_vec() };
+        let done = |id: &str, r: &[u16]| Record::Done { id: id.into(), recipients: r.to_vec() };
+        let rec = |id: &str, attempts: u32| Record::Retry {
+            id: id.into(),
+            attempts,
+            next_attempt: 1_700_000_000 + u64::from(attempts),
+            delay_notified: attempts > 2,
+        };
+        write(1, &[rec("o", 3), rec("p", 1), rec("f", 1)]);
+        write(2, &[msg("o", 2), msg("p", 1), rec("p", 2), msg("f", 1), done("f", &[0]), msg("q", 1), rec("q", 4)]);
+        write(3, &[msg("q", 1), done("o", &[1])]);
+        let orphan_file = shard.join(format!("{:016x}.seg", 1));
+
+        // Round 1 also copies `o` and `p` forward (more than `copy_forward_lag` newer segments).
+        for round in 0..3 {
+            let (_, mut rec, stats) = open(&dir, 0, 1).await;
+            rec.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+            assert_eq!(ids(&rec), ["o", "p", "q"], "round {round}");
+            assert_eq!(rec[0].retry, retry(3, 1_700_000_003, true), "orphan applied");
+            assert_eq!(rec[0].done, [1]);
+            assert_eq!(rec[1].retry, retry(2, 1_700_000_002, false), "later record wins over the orphan");
+            assert_eq!(rec[2].retry, retry(4, 1_700_000_004, true), "kept across the later copy");
+            assert_eq!(stats.queued.load(Ordering::Relaxed), 3);
+            assert!(!orphan_file.exists(), "segment of the orphans deleted, its state written again");
+            assert_eq!(shard.join(format!("{:016x}.seg", 2)).exists(), round == 0, "o and p copied forward");
         }
     });
 }
