@@ -37,7 +37,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "delivery.dns_servers",
     "delivery.remote_port",
     "delivery.outbound_security",
-    "domain.route_to",
     "domain.outbound_security",
     "domain.atrn",
 ];
@@ -76,7 +75,8 @@ mod tests {
             ("virtual_server[0].limits", false),
             ("delivery.max_hop_count", false),
             ("delivery.remote_port", true),
-            ("domain[3].route_to", true),
+            ("domain[3].route_to", false),
+            ("domain[3].atrn", true),
             ("domain[3].name", false),
             ("admin.operators", true),
             ("admin.listen", false),
