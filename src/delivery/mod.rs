@@ -4,5 +4,7 @@
 //! # Layout
 //!
 //! - [`route`]  route domains, smart host and MX: the hop(s) for a recipient domain and its key.
+//! - [`retry`]  the retry schedule: next attempt, give-up, delay notification.
 
+pub mod retry;
 pub mod route;
