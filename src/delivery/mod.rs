@@ -5,6 +5,8 @@
 //!
 //! - [`route`]  route domains, smart host and MX: the hop(s) for a recipient domain and its key.
 //! - [`retry`]  the retry schedule: next attempt, give-up, delay notification.
+//! - [`dsn`]    RFC 3464 delivery status notifications (failed and delayed).
 
+pub mod dsn;
 pub mod retry;
 pub mod route;
