@@ -10,11 +10,13 @@
 //! - [`inbound`]  the SMTP server side: session state machine, connection IO glue, listeners.
 //! - [`spool`]    the durable, sharded queue: record codec, segment files, group commit, recovery.
 //! - [`local`]    local delivery: the Drop directory.
+//! - [`delivery`] pure outbound decisions: routes, the retry schedule, delivery status notifications.
 //! - [`runtime`]  shard (executor) start-up, per-shard state, signals and shutdown.
 //! - [`admin`]    the admin HTTP endpoint and the metrics registry.
 
 pub mod admin;
 pub mod config;
+pub mod delivery;
 pub mod inbound;
 pub mod local;
 pub mod policy;

@@ -134,6 +134,9 @@ pub struct Domain {
     pub name: String,
     pub kind: DomainKind,
     pub allow_relay: bool,
+    /// Route domain (remote only): `host`, `host:port`, `[IP]` or `[IP]:port`, lower-cased.
+    /// Overrides `delivery.smart_host` for this domain.
+    pub route_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -259,6 +259,7 @@ fn domains(root: &mut Section) -> Vec<Domain> {
             // An entry without a valid kind is checked as remote: that adds no second error.
             kind: sec.require("kind", text(domain_kind)).unwrap_or(DomainKind::Remote),
             allow_relay: sec.get("allow_relay", boolean).unwrap_or(false),
+            route_to: sec.get("route_to", text(validate::relay_host)),
         })
         .collect()
 }

@@ -23,7 +23,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "admin.operators",
     "delivery.reverse_dns_lookup",
     "delivery.outbound_security",
-    "domain.route_to",
     "domain.outbound_security",
     "domain.atrn",
 ];
@@ -62,7 +61,8 @@ mod tests {
             ("virtual_server[0].limits", false),
             ("delivery.max_hop_count", false),
             ("delivery.remote_port", true),
-            ("domain[3].route_to", true),
+            ("domain[3].route_to", false),
+            ("domain[3].atrn", true),
             ("domain[3].name", false),
             ("admin.operators", true),
             ("admin.listen", false),

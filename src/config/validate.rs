@@ -65,12 +65,20 @@ pub fn dns_server(text: &str) -> Result<SocketAddr, Reason> {
     }
 }
 
-/// `""`, `host`, `host:port`, `[IP]` or `[IP]:port`.
+/// `""` or a [`relay_host`].
 pub fn smart_host(text: &str) -> Result<String, Reason> {
     if text.is_empty() {
         return Ok(String::new());
     }
+    relay_host(text)
+}
+
+/// `host`, `host:port`, `[IP]` or `[IP]:port` (a smart host or a route domain), lower-cased.
+pub fn relay_host(text: &str) -> Result<String, Reason> {
     let bad = || format!("expected \"host\", \"host:port\", \"[IP]\" or \"[IP]:port\", got {text:?}");
+    if text.is_empty() {
+        return Err(bad());
+    }
     let (host, port) = match text.strip_prefix('[') {
         Some(rest) => {
             let (ip, after) = rest.split_once(']').ok_or_else(bad)?;
@@ -166,6 +174,9 @@ pub fn domains(domains: &[Domain], default_domains: &[&str], errors: &Errors) {
         }
         if d.allow_relay && !remote {
             errors.push(at("allow_relay"), "only applies to kind = \"remote\"");
+        }
+        if d.route_to.is_some() && !remote {
+            errors.push(at("route_to"), "only applies to kind = \"remote\"");
         }
         let is_default = default_domains.contains(&d.name.as_str());
         if d.kind == DomainKind::Alias && is_default {

@@ -123,6 +123,11 @@ fn domain_rules() {
             "only applies to kind = \"remote\"",
         ),
         ("domain = { name = \"x\" }".into(), "domain", "array of tables"),
+        (
+            "[[domain]]\nname = \"x.example\"\nkind = \"alias\"\nroute_to = \"[192.0.2.7]\"".into(),
+            "domain[0].route_to",
+            "only applies to kind = \"remote\"",
+        ),
     ];
     for (text, path, reason) in cases {
         assert_error(text, path, reason);
@@ -183,7 +188,6 @@ fn later_stage_keys_are_refused() {
         ("[admin]\noperators = []", "admin.operators"),
         ("[delivery]\nreverse_dns_lookup = false", "delivery.reverse_dns_lookup"),
         ("[delivery.outbound_security]\ntls = true", "delivery.outbound_security"),
-        ("[[domain]]\nname = \"p.example\"\nkind = \"remote\"\nroute_to = \"[192.0.2.7]\"", "domain[0].route_to"),
         ("[[domain]]\nname = \"p.example\"\nkind = \"remote\"\natrn = []", "domain[0].atrn"),
         (
             "[[domain]]\nname = \"p.example\"\nkind = \"remote\"\noutbound_security = { tls = true }",
@@ -261,4 +265,37 @@ fn syntax_error_is_one_error_with_position() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].path, "<toml>");
     assert!(errors[0].reason.starts_with("line 3, column"), "{}", errors[0].reason);
+}
+
+#[test]
+fn route_to_forms() {
+    let entry = |route: &str| format!("[[domain]]\nname = \"p.example\"\nkind = \"remote\"\nroute_to = \"{route}\"\n");
+    let good: &[(&str, &str)] = &[
+        ("relay.example.net", "relay.example.net"),
+        ("Relay.Example.NET:2525", "relay.example.net:2525"),
+        ("[192.0.2.7]", "[192.0.2.7]"),
+        ("[192.0.2.7]:2525", "[192.0.2.7]:2525"),
+        ("[2001:DB8::1]:2525", "[2001:db8::1]:2525"),
+    ];
+    for (route, want) in good {
+        let config = parse(&entry(route)).unwrap_or_else(|e| panic!("{route}: {e}"));
+        assert_eq!(config.domains[0].route_to.as_deref(), Some(*want), "{route}");
+    }
+    assert_eq!(
+        parse(&entry("relay.example").replace("route_to = \"relay.example\"\n", "")).unwrap().domains[0].route_to,
+        None
+    );
+    let bad: &[(&str, &str)] = &[
+        ("", "host:port"),
+        ("relay.example:", "host:port"),
+        ("relay.example:0", "host:port"),
+        ("relay.example:99999", "host:port"),
+        ("[relay.example]", "[IP]"),
+        ("[192.0.2.7", "[IP]"),
+        ("[192.0.2.7]2525", "[IP]:port"),
+        ("bad host", "not a valid domain"),
+    ];
+    for (route, reason) in bad {
+        assert_error(&entry(route), "domain[0].route_to", reason);
+    }
 }
