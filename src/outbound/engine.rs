@@ -40,11 +40,13 @@ pub struct Parts<'a> {
     pub global: Arc<GlobalCap>,
     pub stats: Arc<OutboundStats>,
     pub submit: Submit,
+    /// Fresh message ids of this shard (for DSNs).
+    pub ids: Rc<dyn Fn() -> String>,
 }
 
 impl Outbound {
     /// Builds the engine of one shard (the mesh already joined).
-    pub fn new(parts: Parts<'_>, mesh: Rc<Mesh>) -> Rc<Outbound> {
+    pub fn new(parts: Parts<'_>, mesh: Rc<Mesh>) -> Result<Rc<Outbound>, String> {
         let config = parts.config;
         let d = &config.delivery;
         let shards = config.server.shards;
@@ -77,7 +79,7 @@ impl Outbound {
             connections_per_domain: d.connections_per_domain,
             messages_per_connection: d.messages_per_connection,
         };
-        let routes = RouteTable::new(config);
+        let routes = RouteTable::new(config).map_err(|e| format!("routing: {e}"))?;
         let pools =
             Pools::new(routes.clone(), parts.resolver, client, limits, parts.global, stats.clone(), report);
         let masquerade = (!d.masquerade_domain.is_empty())
@@ -90,11 +92,12 @@ impl Outbound {
             badmail_dir: config.server.badmail_dir.clone(),
             stats: stats.clone(),
             submit: parts.submit,
+            ids: parts.ids,
         };
         let home = Home::new(me, shards, parts.spool, routes, Schedule::new(d), notifier, dispatch);
         let engine = Rc::new(Outbound { home, pools, stats });
         let _ = outbound.set(engine.clone());
-        engine
+        Ok(engine)
     }
 
     /// A message from another shard.

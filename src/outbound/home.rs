@@ -161,7 +161,10 @@ impl Home {
     /// The owner shard of a destination: a stable hash of its route key.
     fn owner(&self, domain: &str) -> usize {
         let mut hasher = std::hash::DefaultHasher::new();
-        route(domain, &self.routes).key().hash(&mut hasher);
+        match route(domain, &self.routes) {
+            Ok(route) => route.key().hash(&mut hasher),
+            Err(_) => domain.hash(&mut hasher),
+        }
         (hasher.finish() % self.shards as u64) as usize
     }
 
@@ -217,10 +220,12 @@ impl Home {
                 t.retry.next_attempt = at;
                 let delayed = self.schedule.delay_notice_due(t.meta.received_at, now, t.retry.delay_notified);
                 t.retry.delay_notified |= delayed;
-                self.notifier.deferred(t.meta.clone(), t.body.clone(), t.retry, delayed, std::mem::take(&mut t.deferred));
+                let notice = delayed.then(|| self.schedule.expires_at(t.meta.received_at));
+                self.notifier.deferred(t.meta.clone(), t.body.clone(), t.retry, notice, std::mem::take(&mut t.deferred));
                 self.timers.borrow_mut().insert((at, id.to_string()));
             }
             Next::GiveUp(reason) => {
+                let reason = reason.to_string();
                 let failed: Vec<(u16, Outcome)> =
                     std::mem::take(&mut t.deferred).into_iter().map(|(i, o)| (i, expired(o, &reason))).collect();
                 let finished = failed.iter().map(|(i, _)| *i).collect();

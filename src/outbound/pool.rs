@@ -87,7 +87,15 @@ impl Pools {
 
     /// Queues a job for its destination and opens connections as the limits allow.
     pub fn enqueue(&self, job: Job) {
-        let route = crate::delivery::route::route(&job.domain, &self.routes);
+        let route = match crate::delivery::route::route(&job.domain, &self.routes) {
+            Ok(route) => route,
+            Err(e) => {
+                let failure = Outcome::Permanent { status: "5.1.2".into(), diagnostic: e.to_string(), remote: None };
+                let outcomes = job.recipients.iter().map(|&(i, _)| (i, failure.clone())).collect();
+                (self.report)(job.home, JobResult { id: job.id, outcomes });
+                return;
+            }
+        };
         let pool = self
             .pools
             .borrow_mut()

@@ -170,9 +170,8 @@ impl Shard {
             .partition(|&i| is_local(domains, &meta.recipients[i as usize]))
     }
 
-    /// Stores a message made by tern itself (a DSN) under a fresh id and routes it.
-    pub fn submit(self: &Rc<Self>, mut meta: MessageMeta, wire: Vec<u8>) {
-        meta.id = self.next_id();
+    /// Stores a message made by tern itself (a DSN) and routes it.
+    pub fn submit(self: &Rc<Self>, meta: MessageMeta, wire: Vec<u8>) {
         let shard = self.clone();
         glommio::spawn_local(async move {
             match shard.spool.store(&meta, &[&wire]).await {

@@ -210,8 +210,12 @@ async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
         global: shared.global.clone(),
         stats: metrics.outbound.clone(),
         submit,
+        ids: {
+            let weak = Rc::downgrade(&shard);
+            Rc::new(move || weak.upgrade().map_or_else(String::new, |s| s.next_id()))
+        },
     };
-    let outbound = Outbound::new(parts, mesh);
+    let outbound = Outbound::new(parts, mesh)?;
     let _ = engine.set(outbound.clone());
     for msg in early.take() {
         outbound.handle(msg);
