@@ -9,12 +9,14 @@
 //! - [`policy`]   pure access decisions: IP/CIDR lists, relay permission.
 //! - [`inbound`]  the SMTP server side: session state machine, connection IO glue, listeners.
 //! - [`spool`]    the durable, sharded queue: record codec, segment files, group commit, recovery.
+//! - [`dns`]      MX ordering (pure), the per-shard resolver and cache, the test DNS responder.
 //! - [`local`]    local delivery: the Drop directory.
 //! - [`runtime`]  shard (executor) start-up, per-shard state, signals and shutdown.
 //! - [`admin`]    the admin HTTP endpoint and the metrics registry.
 
 pub mod admin;
 pub mod config;
+pub mod dns;
 pub mod inbound;
 pub mod local;
 pub mod policy;
