@@ -1,8 +1,25 @@
 //! DNS for delivery: MX ordering (pure), a per-shard resolver with a TTL cache, and a test responder.
 //!
 //! - [`mx`]        pure MX ordering: preference, random order within a preference, null MX.
+//! - [`resolver`]  the shard's stub resolver over glommio UDP (TCP on truncation).
+//! - `cache`       the shard's answer cache, honouring TTLs and negative TTLs.
+//! - `transport`   one exchange with one server: UDP, then TCP on truncation.
+//! - `wire`        hickory-proto glue: queries, reply checks, answer classification.
+//! - [`responder`] an authoritative responder on std threads for tests and the load generator,
+//!   answering from a [`Zone`].
 
 pub mod mx;
+pub mod resolver;
+pub mod responder;
+
+mod cache;
+mod transport;
+mod wire;
+mod zone;
+
+pub use resolver::{servers_from_resolv_conf, Resolver};
+pub use responder::Responder;
+pub use zone::Zone;
 
 use std::net::IpAddr;
 
