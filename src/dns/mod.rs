@@ -70,3 +70,6 @@ impl DnsError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
