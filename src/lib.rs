@@ -9,6 +9,8 @@
 //! - [`policy`]   pure access decisions: IP/CIDR lists, relay permission.
 //! - [`inbound`]  the SMTP server side: session state machine, connection IO glue, listeners.
 //! - [`spool`]    the durable, sharded queue: record codec, segment files, group commit, recovery.
+//! - [`dns`]      MX ordering (pure), the per-shard resolver and cache, the test DNS responder.
+//! - [`outbound`] the delivery engine: SMTP client, per-destination pools, retries, DSNs.
 //! - [`local`]    local delivery: the Drop directory.
 //! - [`delivery`] pure outbound decisions: routes, the retry schedule, delivery status notifications.
 //! - [`runtime`]  shard (executor) start-up, per-shard state, signals and shutdown.
@@ -17,8 +19,10 @@
 pub mod admin;
 pub mod config;
 pub mod delivery;
+pub mod dns;
 pub mod inbound;
 pub mod local;
+pub mod outbound;
 pub mod policy;
 pub mod proto;
 pub mod runtime;
