@@ -8,7 +8,7 @@ use common::sink::{Behaviour, Sink};
 use common::{config, unique_ip, wait_until, Smtp, Tern};
 use std::collections::HashMap;
 use std::time::Duration;
-use tern::dns::responder::{Responder, Zone};
+use tern::dns::{Responder, Zone};
 
 const MESSAGES: usize = 300;
 

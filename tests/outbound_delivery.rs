@@ -7,7 +7,7 @@ mod common;
 use common::sink::{Behaviour, Sink};
 use common::{config, unique_ip, wait_until, Tern};
 use std::time::Duration;
-use tern::dns::responder::{Responder, Zone};
+use tern::dns::{Responder, Zone};
 
 /// A port free on every address used by one test (MX delivery uses one remote port).
 fn shared_port(ips: &[&str]) -> u16 {

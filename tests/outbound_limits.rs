@@ -8,7 +8,7 @@ mod common;
 use common::sink::{Behaviour, Sink};
 use common::{config, unique_ip, wait_until, Smtp, Tern};
 use std::time::Duration;
-use tern::dns::responder::{Responder, Zone};
+use tern::dns::{Responder, Zone};
 
 /// Sends `count` messages over `sessions` parallel client connections (landing on both shards).
 fn load(tern: &Tern, sessions: usize, count: usize, rcpt: impl Fn(usize) -> String + Send + Sync + Copy + 'static) {

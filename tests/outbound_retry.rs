@@ -6,7 +6,7 @@ mod common;
 use common::sink::{Behaviour, Sink};
 use common::{config, unique_ip, wait_until, Tern};
 use std::time::Duration;
-use tern::dns::responder::{Responder, Zone};
+use tern::dns::{Responder, Zone};
 
 fn routed(dns: &Responder, sink_addr: std::net::SocketAddr, delivery: &str) -> String {
     format!(

@@ -9,7 +9,10 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use super::job::Outcome;
 use super::stats::{unix_now, ShardStats};
+use super::client::parse_status;
 use crate::delivery::dsn::{self, Kind, RecipientStatus, Report};
+use crate::inbound::FLAG_8BITMIME;
+use crate::proto::reply::Status;
 use crate::local::write_atomically;
 use crate::policy::{DomainClass, Domains};
 use crate::spool::{BodyRef, MessageMeta, RetryState, Spool};
@@ -26,6 +29,8 @@ pub struct Notifier {
     pub badmail_dir: PathBuf,
     pub stats: Rc<ShardStats>,
     pub submit: Submit,
+    /// Fresh message ids of this shard.
+    pub ids: Rc<dyn Fn() -> String>,
 }
 
 impl Notifier {
@@ -44,7 +49,7 @@ impl Notifier {
         glommio::spawn_local(async move {
             if !failed.is_empty() {
                 if let Some(body) = &body {
-                    me.report(&meta, body, &failed, None).await;
+                    me.report(&meta, body, &failed, Kind::Failed).await;
                 }
             }
             if let Err(e) = me.spool.complete(&meta.id, &finished).await {
@@ -54,13 +59,14 @@ impl Notifier {
         .detach();
     }
 
-    /// Temporary failures of an attempt: the retry state is made durable; a delay DSN once.
+    /// Temporary failures of an attempt: the retry state is made durable; with `notice`
+    /// (the time retries end), a delay DSN is sent too.
     pub fn deferred(
         &self,
         meta: MessageMeta,
         body: BodyRef,
         retry: RetryState,
-        notify_delay: bool,
+        notice: Option<u64>,
         deferred: Vec<(u16, Outcome)>,
     ) {
         self.stats.shared.deferred.fetch_add(1, Relaxed);
@@ -70,8 +76,8 @@ impl Notifier {
             if let Err(e) = me.spool.set_retry(&meta.id, retry).await {
                 tracing::error!(message = %meta.id, "cannot record retry state: {e}");
             }
-            if notify_delay {
-                me.report(&meta, &body, &deferred, Some(retry.next_attempt)).await;
+            if let Some(retry_until) = notice {
+                me.report(&meta, &body, &deferred, Kind::Delayed { retry_until }).await;
             }
         })
         .detach();
@@ -86,12 +92,13 @@ impl Notifier {
             badmail_dir: self.badmail_dir.clone(),
             stats: self.stats.clone(),
             submit: self.submit.clone(),
+            ids: self.ids.clone(),
         })
     }
 
-    /// A DSN to the sender (failed, or delayed when `retry_until` is set), or Badmail when
-    /// the message itself has the null reverse path (never a DSN about a DSN).
-    async fn report(&self, meta: &MessageMeta, body: &BodyRef, outcomes: &[(u16, Outcome)], retry_at: Option<u64>) {
+    /// A DSN to the sender, or Badmail when the message itself has the null reverse path
+    /// (never a DSN about a DSN; a delay of such a message is only logged).
+    async fn report(&self, meta: &MessageMeta, body: &BodyRef, outcomes: &[(u16, Outcome)], kind: Kind) {
         let wire = match self.spool.read_body(body).await {
             Ok(wire) => wire,
             Err(e) => {
@@ -99,33 +106,27 @@ impl Notifier {
                 return;
             }
         };
-        let statuses: Vec<RecipientStatus> = outcomes.iter().map(|(i, o)| status(meta, *i, o)).collect();
+        let now = unix_now();
+        let statuses: Vec<RecipientStatus> = outcomes.iter().map(|(i, o)| status(meta, *i, o, now)).collect();
         if dsn::notify_target(meta).is_none() {
-            if retry_at.is_none() {
+            if kind == Kind::Failed {
                 self.badmail(meta, &wire, &statuses).await;
             }
             return;
         }
-        let kind = if retry_at.is_some() { Kind::Delayed } else { Kind::Failed };
-        let report = Report {
-            fqdn: &self.fqdn,
-            original: meta,
-            original_wire: &wire,
-            recipients: statuses,
-            kind,
-            now: unix_now(),
-            retry_until: retry_at,
-        };
+        let id = (self.ids)();
+        let report =
+            Report { fqdn: &self.fqdn, id: &id, original: meta, original_wire: &wire, recipients: &statuses, kind, now };
         let dsn = dsn::build(&report);
         let mut recipients = vec![meta.reverse_path.clone()];
         recipients.extend(self.ndr_copy_to.iter().cloned());
         let dsn_meta = MessageMeta {
-            id: String::new(),
-            received_at: unix_now(),
+            id,
+            received_at: now,
             reverse_path: String::new(),
             recipients,
             virtual_server: meta.virtual_server.clone(),
-            flags: 0,
+            flags: if dsn.is_ascii() { 0 } else { FLAG_8BITMIME },
         };
         if kind == Kind::Failed {
             self.stats.shared.ndr.fetch_add(1, Relaxed);
@@ -137,7 +138,7 @@ impl Notifier {
     async fn badmail(&self, meta: &MessageMeta, wire: &[u8], statuses: &[RecipientStatus]) {
         let mut reason = format!("Message {} from <{}> could not be delivered:\r\n", meta.id, meta.reverse_path);
         for s in statuses {
-            reason.push_str(&format!("{}: {} {}\r\n", s.recipient, s.status, s.diagnostic.as_deref().unwrap_or("")));
+            reason.push_str(&format!("{}: {} {}\r\n", s.address, s.status, s.diagnostic.as_deref().unwrap_or("")));
         }
         let mut content = Vec::with_capacity(wire.len());
         crate::proto::stuff::unstuff_into(wire, &mut content);
@@ -152,13 +153,14 @@ impl Notifier {
     }
 }
 
-fn status(meta: &MessageMeta, i: u16, outcome: &Outcome) -> RecipientStatus {
-    let recipient = meta.recipients[i as usize].clone();
-    let (status, diagnostic, remote) = match outcome {
-        Outcome::Delivered => ("2.0.0".to_string(), None, None),
+fn status(meta: &MessageMeta, i: u16, outcome: &Outcome, now: u64) -> RecipientStatus {
+    let address = meta.recipients[i as usize].clone();
+    let (status, diagnostic, remote_mta) = match outcome {
+        Outcome::Delivered => ("2.0.0", None, None),
         Outcome::Temporary { status, diagnostic, remote } | Outcome::Permanent { status, diagnostic, remote } => {
-            (status.clone(), Some(diagnostic.clone()), remote.clone())
+            (status.as_str(), Some(diagnostic.clone()), remote.clone())
         }
     };
-    RecipientStatus { recipient, status, diagnostic, remote_mta: remote }
+    let status = parse_status(status.as_bytes()).unwrap_or(Status(5, 0, 0));
+    RecipientStatus { address, status, remote_mta, diagnostic, last_attempt: Some(now) }
 }
