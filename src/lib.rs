@@ -10,6 +10,7 @@
 //! - [`inbound`]  the SMTP server side: session state machine, connection IO glue, listeners.
 //! - [`spool`]    the durable, sharded queue: record codec, segment files, group commit, recovery.
 //! - [`local`]    local delivery: the Drop directory.
+//! - [`outbound`] remote delivery: the SMTP client (pipelining, per-recipient outcomes).
 //! - [`runtime`]  shard (executor) start-up, per-shard state, signals and shutdown.
 //! - [`admin`]    the admin HTTP endpoint and the metrics registry.
 
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod config;
 pub mod inbound;
 pub mod local;
+pub mod outbound;
 pub mod policy;
 pub mod proto;
 pub mod runtime;

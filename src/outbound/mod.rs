@@ -1,0 +1,3 @@
+//! Outbound delivery: the SMTP client that hands messages to remote servers.
+
+pub mod client;
