@@ -14,3 +14,7 @@ pub use ehlo::Capabilities;
 pub use error::{ClientError, Stage};
 pub use plan::{Delivery, Outgoing, RcptOutcome};
 pub use reply::{parse_status, reply_text, ReplyError, ReplyParser, MAX_LINE, MAX_LINES, MAX_REPLY_BYTES};
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests_conn;
