@@ -1,0 +1,342 @@
+//! One outbound SMTP connection over a glommio `TcpStream`: greeting, EHLO (HELO fallback),
+//! transactions with or without pipelining, RSET after refusals, QUIT.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+
+use super::ehlo::Capabilities;
+use super::error::{ClientError, Stage};
+use super::plan::{self, Delivery, Outgoing, RcptOutcome, Tally};
+use super::reply::ReplyParser;
+use crate::proto::reply::Reply;
+
+/// Size of the fixed read buffer (replies are short; longer ones stream through the parser).
+const READ_BUF: usize = 4096;
+/// A body up to this size is copied after the commands so the end of data leaves in one write.
+const COALESCE_BODY: usize = 8 * 1024;
+/// The longest wait for the reply to QUIT.
+const QUIT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How the client introduces itself and how long it waits.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The name sent with EHLO/HELO.
+    pub helo_name: String,
+    pub connect_timeout: Duration,
+    /// Longest wait for each reply to a command (and for the banner).
+    pub command_timeout: Duration,
+    /// Longest wait while writing the body and for the reply to the end of data.
+    pub data_timeout: Duration,
+}
+
+/// An open SMTP session with one server, ready for transactions.
+#[derive(Debug)]
+pub struct SmtpClient {
+    stream: TcpStream,
+    addr: SocketAddr,
+    command_timeout: Duration,
+    data_timeout: Duration,
+    /// The timeout currently set on the socket.
+    armed: Option<Duration>,
+    banner: Reply,
+    caps: Capabilities,
+    parser: ReplyParser,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    out: Vec<u8>,
+    usable: bool,
+}
+
+impl SmtpClient {
+    /// Connects, reads the greeting and says EHLO (HELO when EHLO is refused with `5xx`).
+    pub async fn connect(addr: SocketAddr, cfg: &ClientConfig) -> Result<SmtpClient, ClientError> {
+        let stream = TcpStream::connect_timeout(addr, cfg.connect_timeout).await.map_err(|e| {
+            let source = io::Error::from(e);
+            if source.kind() == io::ErrorKind::TimedOut {
+                ClientError::Timeout { addr, stage: Stage::Connect, after: cfg.connect_timeout }
+            } else {
+                ClientError::Connect { addr, source }
+            }
+        })?;
+        stream.set_nodelay(true).map_err(|e| ClientError::Io { addr, stage: Stage::Connect, source: e.into() })?;
+        let mut client = SmtpClient {
+            stream,
+            addr,
+            command_timeout: cfg.command_timeout,
+            data_timeout: cfg.data_timeout,
+            armed: None,
+            banner: Reply::plain(220, Vec::new()),
+            caps: Capabilities::default(),
+            parser: ReplyParser::new(),
+            buf: vec![0; READ_BUF].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            out: Vec::with_capacity(1024),
+            usable: true,
+        };
+        client.greet(&cfg.helo_name).await?;
+        Ok(client)
+    }
+
+    async fn greet(&mut self, helo_name: &str) -> Result<(), ClientError> {
+        let banner = self.read_reply(Stage::Banner).await?;
+        if !plan::is_success(&banner) {
+            return Err(ClientError::Banner { addr: self.addr, reply: banner });
+        }
+        self.banner = banner;
+        let ehlo = self.command(format!("EHLO {helo_name}\r\n").as_bytes(), Stage::Ehlo).await?;
+        if plan::is_success(&ehlo) {
+            self.caps = Capabilities::from_ehlo(&ehlo);
+            return Ok(());
+        }
+        if ehlo.code < 500 {
+            return Err(ClientError::Greeting { addr: self.addr, reply: ehlo });
+        }
+        let helo = self.command(format!("HELO {helo_name}\r\n").as_bytes(), Stage::Helo).await?;
+        if !plan::is_success(&helo) {
+            return Err(ClientError::Greeting { addr: self.addr, reply: helo });
+        }
+        Ok(())
+    }
+
+    /// The server's greeting.
+    pub fn banner(&self) -> &Reply {
+        &self.banner
+    }
+
+    /// What the server offered in its EHLO reply (nothing after a HELO fallback). STARTTLS and
+    /// AUTH are parsed here for the layer that will negotiate them.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// The server's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether another message may be sent (false after a timeout, an I/O or protocol error, a
+    /// `421`, or a refused RSET).
+    pub fn is_usable(&self) -> bool {
+        self.usable
+    }
+
+    /// Runs one mail transaction. `Ok` holds one outcome per recipient, even when the server
+    /// refused everything; the connection is left ready for the next message (RSET after a
+    /// refused transaction). `Err` means the transaction broke off (timeout, I/O, `421`, bad
+    /// reply): no recipient is known delivered, though after a timeout waiting for the end of
+    /// data the server may have taken the message; the connection is then not usable.
+    pub async fn send(&mut self, msg: &Outgoing<'_>) -> Result<Delivery, ClientError> {
+        if !self.usable {
+            return Err(ClientError::NotUsable { addr: self.addr });
+        }
+        let mut tally = Tally::new(msg.recipients.len());
+        if let Some(refusal) = plan::local_refusal(msg, &self.caps) {
+            tally.fail_undecided(&RcptOutcome::Permanent(refusal));
+            return Ok(tally.finish(None));
+        }
+        let mut send_to = Vec::with_capacity(msg.recipients.len());
+        for (i, rcpt) in msg.recipients.iter().enumerate() {
+            match plan::local_rcpt_refusal(rcpt) {
+                Some(refusal) => tally.set(i, RcptOutcome::Permanent(refusal)),
+                None => send_to.push(i),
+            }
+        }
+        if send_to.is_empty() {
+            return Ok(tally.finish(None));
+        }
+        let result = if self.caps.pipelining {
+            self.pipelined(msg, &send_to, &mut tally).await
+        } else {
+            self.one_by_one(msg, &send_to, &mut tally).await
+        };
+        match result {
+            Ok(data_reply) => Ok(tally.finish(data_reply)),
+            Err(e) => {
+                self.usable = false;
+                Err(e)
+            }
+        }
+    }
+
+    /// RFC 2920: MAIL, every RCPT and DATA in one write, then the replies in order.
+    async fn pipelined(
+        &mut self,
+        msg: &Outgoing<'_>,
+        send_to: &[usize],
+        tally: &mut Tally,
+    ) -> Result<Option<Reply>, ClientError> {
+        self.out.clear();
+        plan::mail_command(&mut self.out, msg, &self.caps);
+        for &i in send_to {
+            plan::rcpt_command(&mut self.out, msg.recipients[i]);
+        }
+        self.out.extend_from_slice(b"DATA\r\n");
+        self.flush(Stage::Mail).await?;
+        let mail = self.read_reply(Stage::Mail).await?;
+        for &i in send_to {
+            let reply = self.read_reply(Stage::Rcpt).await?;
+            if plan::is_success(&mail) {
+                tally.rcpt(i, &reply);
+            }
+        }
+        let data = self.read_reply(Stage::Data).await?;
+        if !plan::is_success(&mail) {
+            tally.fail_undecided(&plan::failure(&mail));
+        }
+        self.data(msg, tally, data).await
+    }
+
+    /// Without pipelining: each command waits for its reply; the first "too many recipients"
+    /// stops the RCPTs (the rest are not tried).
+    async fn one_by_one(
+        &mut self,
+        msg: &Outgoing<'_>,
+        send_to: &[usize],
+        tally: &mut Tally,
+    ) -> Result<Option<Reply>, ClientError> {
+        self.out.clear();
+        plan::mail_command(&mut self.out, msg, &self.caps);
+        self.flush(Stage::Mail).await?;
+        let mail = self.read_reply(Stage::Mail).await?;
+        if !plan::is_success(&mail) {
+            tally.fail_undecided(&plan::failure(&mail));
+            self.rset().await?;
+            return Ok(None);
+        }
+        for &i in send_to {
+            plan::rcpt_command(&mut self.out, msg.recipients[i]);
+            self.flush(Stage::Rcpt).await?;
+            let reply = self.read_reply(Stage::Rcpt).await?;
+            if tally.rcpt(i, &reply) {
+                break;
+            }
+        }
+        if tally.accepted() == 0 {
+            self.rset().await?;
+            return Ok(None);
+        }
+        let data = self.command(b"DATA\r\n", Stage::Data).await?;
+        self.data(msg, tally, data).await
+    }
+
+    /// Acts on the reply to DATA: sends the body when it is `354` and someone is accepted.
+    async fn data(&mut self, msg: &Outgoing<'_>, tally: &mut Tally, data: Reply) -> Result<Option<Reply>, ClientError> {
+        if data.code != 354 {
+            tally.settle_accepted(&plan::failure(&data));
+            self.rset().await?;
+            return Ok(None);
+        }
+        if tally.accepted() == 0 {
+            // RFC 2920 §3.1: DATA was accepted although no recipient was; end an empty message.
+            self.command(b".\r\n", Stage::DataEnd).await?;
+            self.rset().await?;
+            return Ok(None);
+        }
+        self.write_body(msg.body).await?;
+        let end = self.read_reply(Stage::DataEnd).await?;
+        tally.end_of_data(&end);
+        Ok(Some(end))
+    }
+
+    /// Writes the body from the caller's slice, then the end of data.
+    async fn write_body(&mut self, body: &[u8]) -> Result<(), ClientError> {
+        let end: &[u8] = if body.is_empty() || body.ends_with(b"\r\n") { b".\r\n" } else { b"\r\n.\r\n" };
+        self.arm(self.data_timeout, Stage::Body)?;
+        self.out.clear();
+        if body.len() <= COALESCE_BODY {
+            self.out.extend_from_slice(body);
+        } else {
+            let result = self.stream.write_all(body).await;
+            result.map_err(|e| self.io_error(Stage::Body, e))?;
+        }
+        self.out.extend_from_slice(end);
+        self.flush(Stage::Body).await
+    }
+
+    /// RSET after a refused transaction; a refused RSET leaves the connection unusable.
+    async fn rset(&mut self) -> Result<(), ClientError> {
+        let reply = self.command(b"RSET\r\n", Stage::Rset).await?;
+        if !plan::is_success(&reply) {
+            self.usable = false;
+        }
+        Ok(())
+    }
+
+    /// Sends QUIT (best effort, short timeout) and closes the connection.
+    pub async fn quit(mut self) {
+        if self.usable {
+            let wait = self.command_timeout.min(QUIT_TIMEOUT);
+            self.command_timeout = wait;
+            let _ = self.command(b"QUIT\r\n", Stage::Quit).await;
+        }
+        let _ = self.stream.close().await;
+    }
+
+    async fn command(&mut self, line: &[u8], stage: Stage) -> Result<Reply, ClientError> {
+        self.out.clear();
+        self.out.extend_from_slice(line);
+        self.flush(stage).await?;
+        self.read_reply(stage).await
+    }
+
+    async fn flush(&mut self, stage: Stage) -> Result<(), ClientError> {
+        if stage != Stage::Body {
+            self.arm(self.command_timeout, stage)?;
+        }
+        let result = self.stream.write_all(&self.out).await;
+        self.out.clear();
+        result.map_err(|e| self.io_error(stage, e))
+    }
+
+    /// Reads the next reply. A `421` (outside the banner) is an error: the server is leaving.
+    async fn read_reply(&mut self, stage: Stage) -> Result<Reply, ClientError> {
+        let timeout = if stage == Stage::DataEnd { self.data_timeout } else { self.command_timeout };
+        self.arm(timeout, stage)?;
+        loop {
+            if self.start < self.end {
+                let fed = self.parser.feed(&self.buf[self.start..self.end]);
+                let (used, reply) = fed.map_err(|source| ClientError::Protocol { addr: self.addr, stage, source })?;
+                self.start += used;
+                if let Some(reply) = reply {
+                    if reply.code == 421 && stage != Stage::Banner {
+                        self.usable = false;
+                        return Err(ClientError::Closing { addr: self.addr, stage, reply });
+                    }
+                    return Ok(reply);
+                }
+            }
+            self.start = 0;
+            self.end = 0;
+            match self.stream.read(&mut self.buf).await {
+                Ok(0) => return Err(ClientError::Closed { addr: self.addr, stage }),
+                Ok(n) => self.end = n,
+                Err(e) => return Err(self.io_error(stage, e)),
+            }
+        }
+    }
+
+    /// Sets the socket's read and write timeouts to `timeout` (when they differ).
+    fn arm(&mut self, timeout: Duration, stage: Stage) -> Result<(), ClientError> {
+        if self.armed != Some(timeout) {
+            let set = self.stream.set_read_timeout(Some(timeout)).and(self.stream.set_write_timeout(Some(timeout)));
+            set.map_err(|e| ClientError::Io { addr: self.addr, stage, source: e.into() })?;
+            self.armed = Some(timeout);
+        }
+        Ok(())
+    }
+
+    fn io_error(&self, stage: Stage, e: io::Error) -> ClientError {
+        match e.kind() {
+            io::ErrorKind::TimedOut => {
+                ClientError::Timeout { addr: self.addr, stage, after: self.armed.unwrap_or_default() }
+            }
+            _ => ClientError::Io { addr: self.addr, stage, source: e },
+        }
+    }
+}
