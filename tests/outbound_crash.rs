@@ -32,11 +32,10 @@ fn every_accepted_message_is_delivered_after_a_crash() {
                 smtp.cmd("EHLO load.test", 250);
                 (s..MESSAGES)
                     .step_by(4)
-                    .map(|n| {
+                    .inspect(|n| {
                         let body = format!("Subject: crash {n}\r\nX-Seq: {n}\r\n\r\nbody {n}\r\n");
                         let reply = smtp.send_message("a@sender.test", &["x@far.test"], &body);
                         assert!(reply.starts_with("250 "), "{reply}");
-                        n
                     })
                     .collect::<Vec<_>>()
             })
@@ -56,7 +55,11 @@ fn every_accepted_message_is_delivered_after_a_crash() {
         }
         seen
     };
-    wait_until(Duration::from_secs(60), || seqs().len() == MESSAGES, || format!("{} of {MESSAGES} delivered", seqs().len()));
+    wait_until(
+        Duration::from_secs(60),
+        || seqs().len() == MESSAGES,
+        || format!("{} of {MESSAGES} delivered", seqs().len()),
+    );
     let twice = seqs().values().filter(|&&n| n > 1).count();
     eprintln!("crash during delivery: {at_kill} delivered before kill -9, {twice} of {MESSAGES} delivered twice");
     tern.wait_metric("tern_queue_messages", 0.0);

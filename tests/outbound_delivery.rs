@@ -107,9 +107,11 @@ fn route_domains_and_the_smart_host_bypass_dns() {
     let tern = Tern::start(&config(2, &delivery(&dns, 25, &extra)));
     send(&tern, "a@sender.test", &["p@eu.partner.test"], "routed");
     send(&tern, "a@sender.test", &["q@anywhere.test"], "smart");
-    wait_until(Duration::from_secs(20), || routed_sink.count() == 1 && smart_sink.count() == 1, || {
-        format!("routed {}, smart {}", routed_sink.count(), smart_sink.count())
-    });
+    wait_until(
+        Duration::from_secs(20),
+        || routed_sink.count() == 1 && smart_sink.count() == 1,
+        || format!("routed {}, smart {}", routed_sink.count(), smart_sink.count()),
+    );
     assert_eq!(routed_sink.messages()[0].to, ["p@eu.partner.test"]);
     assert_eq!(smart_sink.messages()[0].to, ["q@anywhere.test"]);
 }

@@ -74,7 +74,20 @@ fn the_global_cap_holds_across_domains_and_shards() {
     );
     let tern = Tern::start(&config(2, &extra));
     load(&tern, 8, 80, |n| format!("u{n}@d{}.test", n % 4));
-    wait_until(Duration::from_secs(60), || sink.count() == 80, || format!("{} of 80 delivered", sink.count()));
+    wait_until(
+        Duration::from_secs(60),
+        || sink.count() == 80,
+        || {
+            let r = sink.record.lock().unwrap();
+            format!(
+                "{} of 80 delivered; sink open {} of {}; last commands {:?}",
+                r.messages.len(),
+                r.open,
+                r.connections,
+                r.last_command
+            )
+        },
+    );
     let record = sink.record.lock().unwrap();
     assert!(record.peak_open <= 4, "peak {} connections in total", record.peak_open);
     assert!(record.per_connection.iter().all(|&n| n <= 2), "{:?}", record.per_connection);

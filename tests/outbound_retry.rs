@@ -53,9 +53,11 @@ fn expiration_bounces_with_5_4_7_after_a_delay_notice() {
     let dns = Responder::start(Zone::default()).unwrap();
     let tern = Tern::start(&config(1, &routed(&dns, dead_addr(), "expiration = \"4s\"\ndelay_notification = \"1s\"")));
     send(&tern, "alice@tern.test", "x@far.test");
-    wait_until(Duration::from_secs(30), || tern.drop_files().len() == 2, || {
-        format!("{} notices for alice", tern.drop_files().len())
-    });
+    wait_until(
+        Duration::from_secs(30),
+        || tern.drop_files().len() == 2,
+        || format!("{} notices for alice", tern.drop_files().len()),
+    );
     let notices: Vec<String> = tern.drop_files().iter().map(|p| common::read(p)).collect();
     let delayed = notices.iter().find(|n| n.contains("Action: delayed")).expect("one delay notice");
     assert!(delayed.contains("Final-Recipient: rfc822; x@far.test"), "{delayed}");
@@ -68,7 +70,8 @@ fn expiration_bounces_with_5_4_7_after_a_delay_notice() {
 
 #[test]
 fn a_failing_message_from_the_null_sender_goes_to_badmail_not_to_an_ndr() {
-    let sink = Sink::start(&unique_ip(), 0, Behaviour { unknown: vec!["nobody@far.test".into()], ..Behaviour::default() });
+    let sink =
+        Sink::start(&unique_ip(), 0, Behaviour { unknown: vec!["nobody@far.test".into()], ..Behaviour::default() });
     let dns = Responder::start(Zone::default()).unwrap();
     let tern = Tern::start(&config(1, &routed(&dns, sink.addr, "")));
     send(&tern, "", "nobody@far.test");

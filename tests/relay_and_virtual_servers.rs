@@ -78,6 +78,9 @@ relay = { list = ["127.0.0.0/8"] }
 
 [admin]
 listen = "{ip}:{admin}"
+
+[delivery]
+dns_servers = ["127.0.0.1:9"]
 "#,
     );
     let beta_addr = format!("{}:{}", tern.ip, tern.port2).parse().unwrap();

@@ -13,5 +13,6 @@ mod session_tests;
 
 pub use context::VsContext;
 pub use listener::listen;
+pub use message::{FLAG_8BITMIME, FLAG_SMTPUTF8};
 pub use received::received_header;
 pub use session::{Session, Step};

@@ -80,8 +80,7 @@ impl Outbound {
             messages_per_connection: d.messages_per_connection,
         };
         let routes = RouteTable::new(config).map_err(|e| format!("routing: {e}"))?;
-        let pools =
-            Pools::new(routes.clone(), parts.resolver, client, limits, parts.global, stats.clone(), report);
+        let pools = Pools::new(routes.clone(), parts.resolver, client, limits, parts.global, stats.clone(), report);
         let masquerade = (!d.masquerade_domain.is_empty())
             .then(|| (Domains::new(config, &config.server.default_domain), d.masquerade_domain.clone()));
         let notifier = Notifier {

@@ -86,7 +86,14 @@ impl Home {
 
     /// Takes over the remote recipients `remote` of a stored message. `wire` is its body when
     /// at hand (just received), else it is read from the spool when needed.
-    pub fn start(&self, meta: MessageMeta, body: BodyRef, wire: Option<Arc<[u8]>>, remote: Vec<u16>, retry: RetryState) {
+    pub fn start(
+        &self,
+        meta: MessageMeta,
+        body: BodyRef,
+        wire: Option<Arc<[u8]>>,
+        remote: Vec<u16>,
+        retry: RetryState,
+    ) {
         let id = meta.id.clone();
         let due = retry.next_attempt;
         for domain in domains_of(&meta, &remote) {
@@ -221,7 +228,13 @@ impl Home {
                 let delayed = self.schedule.delay_notice_due(t.meta.received_at, now, t.retry.delay_notified);
                 t.retry.delay_notified |= delayed;
                 let notice = delayed.then(|| self.schedule.expires_at(t.meta.received_at));
-                self.notifier.deferred(t.meta.clone(), t.body.clone(), t.retry, notice, std::mem::take(&mut t.deferred));
+                self.notifier.deferred(
+                    t.meta.clone(),
+                    t.body.clone(),
+                    t.retry,
+                    notice,
+                    std::mem::take(&mut t.deferred),
+                );
                 self.timers.borrow_mut().insert((at, id.to_string()));
             }
             Next::GiveUp(reason) => {

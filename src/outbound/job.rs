@@ -26,9 +26,17 @@ pub struct Job {
 pub enum Outcome {
     Delivered,
     /// Try again later. `status` is the enhanced code (`4.4.1`), `diagnostic` the remote's text.
-    Temporary { status: String, diagnostic: String, remote: Option<String> },
+    Temporary {
+        status: String,
+        diagnostic: String,
+        remote: Option<String>,
+    },
     /// Give up: NDR. `status` like `5.1.1`.
-    Permanent { status: String, diagnostic: String, remote: Option<String> },
+    Permanent {
+        status: String,
+        diagnostic: String,
+        remote: Option<String>,
+    },
 }
 
 /// The outcome of a job, per recipient index.

@@ -7,14 +7,14 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 
+use super::client::parse_status;
 use super::job::Outcome;
 use super::stats::{unix_now, ShardStats};
-use super::client::parse_status;
 use crate::delivery::dsn::{self, Kind, RecipientStatus, Report};
 use crate::inbound::FLAG_8BITMIME;
-use crate::proto::reply::Status;
 use crate::local::write_atomically;
 use crate::policy::{DomainClass, Domains};
+use crate::proto::reply::Status;
 use crate::spool::{BodyRef, MessageMeta, RetryState, Spool};
 
 /// Stores a new message (a DSN) under a fresh id and routes it like any accepted message.
@@ -115,8 +115,15 @@ impl Notifier {
             return;
         }
         let id = (self.ids)();
-        let report =
-            Report { fqdn: &self.fqdn, id: &id, original: meta, original_wire: &wire, recipients: &statuses, kind, now };
+        let report = Report {
+            fqdn: &self.fqdn,
+            id: &id,
+            original: meta,
+            original_wire: &wire,
+            recipients: &statuses,
+            kind,
+            now,
+        };
         let dsn = dsn::build(&report);
         let mut recipients = vec![meta.reverse_path.clone()];
         recipients.extend(self.ndr_copy_to.iter().cloned());

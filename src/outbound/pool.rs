@@ -50,6 +50,8 @@ pub struct Pools {
     report: Reporter,
     pools: RefCell<HashMap<String, Rc<Pool>>>,
     starved: RefCell<Vec<Weak<Pool>>>,
+    /// A task polls the starved pools (one at most).
+    polling: Cell<bool>,
     me: RefCell<Weak<Pools>>,
 }
 
@@ -74,6 +76,7 @@ impl Pools {
             report,
             pools: RefCell::default(),
             starved: RefCell::default(),
+            polling: Cell::new(false),
             me: RefCell::default(),
         });
         *pools.me.borrow_mut() = Rc::downgrade(&pools);
@@ -132,23 +135,24 @@ impl Pools {
     /// Remembers a pool that wants a connection while the global cap is full, and polls.
     fn starve(&self, pool: &Rc<Pool>) {
         let mut starved = self.starved.borrow_mut();
-        let first = starved.is_empty();
         if !starved.iter().any(|w| w.ptr_eq(&Rc::downgrade(pool))) {
             starved.push(Rc::downgrade(pool));
         }
-        if first {
-            let me = self.me.borrow().clone();
-            glommio::spawn_local(async move {
-                loop {
-                    glommio::timer::sleep(STARVED_POLL).await;
-                    let Some(pools) = me.upgrade() else { return };
-                    if !pools.retry_starved() {
-                        return;
-                    }
-                }
-            })
-            .detach();
+        if self.polling.replace(true) {
+            return;
         }
+        let me = self.me.borrow().clone();
+        glommio::spawn_local(async move {
+            loop {
+                glommio::timer::sleep(STARVED_POLL).await;
+                let Some(pools) = me.upgrade() else { return };
+                if !pools.retry_starved() {
+                    pools.polling.set(false);
+                    return;
+                }
+            }
+        })
+        .detach();
     }
 
     /// Gives starved pools another chance; false when none is left.
@@ -163,9 +167,17 @@ impl Pools {
     /// One connection: connect along the route, send up to `messages_per_connection` jobs
     /// from the queue, QUIT.
     async fn connection(self: Rc<Self>, pool: Rc<Pool>) {
+        let key = pool.route.key();
+        tracing::debug!(destination = %key, open = pool.open.get(), "connecting");
         match self.connect(&pool.route).await {
-            Ok((client, remote)) => self.send_jobs(&pool, client, &remote).await,
-            Err(failure) => self.fail_share(&pool, failure),
+            Ok((client, remote)) => {
+                let sent = self.send_jobs(&pool, client, &remote).await;
+                tracing::debug!(destination = %key, %remote, sent, "connection closed");
+            }
+            Err(failure) => {
+                tracing::info!(destination = %key, ?failure, "no connection");
+                self.fail_share(&pool, failure);
+            }
         }
         pool.open.set(pool.open.get() - 1);
         self.global.release();
@@ -174,7 +186,8 @@ impl Pools {
         self.retry_starved();
     }
 
-    async fn send_jobs(&self, pool: &Rc<Pool>, mut client: SmtpClient, remote: &str) {
+    /// Sends jobs until the per-connection limit or an empty queue; returns how many.
+    async fn send_jobs(&self, pool: &Rc<Pool>, mut client: SmtpClient, remote: &str) -> u32 {
         let mpc = self.limits.messages_per_connection;
         let mut sent = 0;
         while mpc == 0 || sent < mpc {
@@ -186,6 +199,7 @@ impl Pools {
             }
         }
         client.quit().await;
+        sent
     }
 
     /// Sends one job; returns true when recipients were left for another connection (452).
@@ -234,7 +248,8 @@ impl Pools {
         let last = pool.open.get() == 1;
         let jobs: Vec<Job> = {
             let mut queue = pool.queue.borrow_mut();
-            let n = if last || matches!(failure, Outcome::Permanent { .. }) { queue.len() } else { share.min(queue.len()) };
+            let n =
+                if last || matches!(failure, Outcome::Permanent { .. }) { queue.len() } else { share.min(queue.len()) };
             queue.drain(..n).collect()
         };
         for job in jobs {

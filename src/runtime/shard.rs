@@ -10,8 +10,8 @@ use glommio::sync::Semaphore;
 use crate::admin::metrics::ShardMetrics;
 use crate::inbound::VsContext;
 use crate::local::{render, DropDir};
-use crate::policy::{DomainClass, Domains};
 use crate::outbound::Outbound;
+use crate::policy::{DomainClass, Domains};
 use crate::spool::{BodyRef, MessageMeta, Recovered, RetryState, Spool};
 
 /// First and longest wait between attempts to write a Drop file that failed.

@@ -1,7 +1,7 @@
 //! Starting the shards, waiting for them to be ready, and stopping them on SIGTERM/SIGINT.
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::cell::{OnceCell, RefCell};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -13,12 +13,12 @@ use glommio::{LocalExecutorBuilder, Placement};
 
 use super::mesh::{self, Mesh, ShardMsg};
 use super::shard::Shard;
-use crate::dns::Resolver;
-use crate::outbound::{GlobalCap, Outbound, Parts, Submit};
 use crate::admin::metrics::Metrics;
 use crate::config::{Config, VsState};
+use crate::dns::Resolver;
 use crate::inbound::{listen, VsContext};
 use crate::local::DropDir;
+use crate::outbound::{GlobalCap, Outbound, Parts, Submit};
 use crate::policy::Domains;
 use crate::spool::Spool;
 
@@ -55,7 +55,6 @@ struct Shared {
     metrics: Arc<Metrics>,
     open_connections: Vec<Arc<AtomicU32>>,
     stop: Arc<AtomicBool>,
-    mesh: mesh::Builder,
     global: Arc<GlobalCap>,
     dns_servers: Vec<SocketAddr>,
 }
@@ -80,18 +79,17 @@ pub fn run(mut config: Config) -> Result<(), RuntimeError> {
     let dns_servers = dns_servers(&config)?;
     let global = Arc::new(GlobalCap::new(config.delivery.outbound_connections));
     let mesh = mesh::builder(config.server.shards);
-    let shared =
-        Arc::new(Shared { config, metrics, open_connections, stop: stop.clone(), mesh, global, dns_servers });
+    let shared = Arc::new(Shared { config, metrics, open_connections, stop: stop.clone(), global, dns_servers });
     let (ready_tx, ready_rx) = mpsc::channel();
     let cpus = allowed_cpus();
     let mut handles = Vec::new();
     for k in 0..shared.config.server.shards {
-        let (shared, ready) = (shared.clone(), ready_tx.clone());
+        let (shared, ready, mesh) = (shared.clone(), ready_tx.clone(), mesh.clone());
         let placement = Placement::Fixed(cpus[k % cpus.len()]);
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("tern-shard-{k}"))
             .io_memory(IO_MEMORY)
-            .spawn(move || run_shard(k, shared, ready))
+            .spawn(move || run_shard(k, shared, mesh, ready))
             .map_err(|e| RuntimeError::Executor { shard: k, reason: e.to_string() })?;
         handles.push(handle);
     }
@@ -131,8 +129,8 @@ fn log_ready(config: &Config) {
 }
 
 /// The body of one shard's executor.
-async fn run_shard(k: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(), RuntimeError>>) {
-    let shard = match open_shard(k, &shared).await {
+async fn run_shard(k: usize, shared: Arc<Shared>, mesh: mesh::Builder, ready: mpsc::Sender<Result<(), RuntimeError>>) {
+    let shard = match open_shard(k, &shared, mesh).await {
         Ok(shard) => shard,
         Err(reason) => {
             let _ = ready.send(Err(RuntimeError::Shard { shard: k, reason }));
@@ -162,7 +160,7 @@ async fn run_shard(k: usize, shared: Arc<Shared>, ready: mpsc::Sender<Result<(),
 }
 
 /// Opens the spool shard (replaying it), the Drop directory, and resumes recovered mail.
-async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
+async fn open_shard(k: usize, shared: &Shared, mesh: mesh::Builder) -> Result<Rc<Shard>, String> {
     let config = &shared.config;
     let metrics = shared.metrics.shards[k].clone();
     // Every shard joins the mesh first, so no shard waits for one that failed later. Messages
@@ -176,7 +174,7 @@ async fn open_shard(k: usize, shared: &Shared) -> Result<Rc<Shard>, String> {
             None => early.borrow_mut().push(msg),
         })
     };
-    let mesh = Mesh::join(shared.mesh.clone(), handler).await?;
+    let mesh = Mesh::join(mesh, handler).await?;
     let (spool, recovered) = Spool::open(&config.server.spool_dir, k, config.server.shards, metrics.spool.clone())
         .await
         .map_err(|e| format!("spool: {e}"))?;

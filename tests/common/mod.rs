@@ -17,8 +17,11 @@ pub fn base_config(extra: &str) -> String {
     config(1, extra)
 }
 
-/// Like [`base_config`] with `shards` shards.
+/// Like [`base_config`] with `shards` shards. Unless `extra` has its own `[delivery]` table,
+/// DNS goes to a closed port on loopback: a test never reaches the system resolver, and mail
+/// for remote domains stays queued (temporary failures).
 pub fn config(shards: usize, extra: &str) -> String {
+    let delivery = if extra.contains("[delivery]") { "" } else { "[delivery]\ndns_servers = [\"127.0.0.1:9\"]\n" };
     format!(
         r#"
 [server]
@@ -33,7 +36,7 @@ bind = ["{{ip}}:{{port}}"]
 
 [admin]
 listen = "{{ip}}:{{admin}}"
-{extra}
+{delivery}{extra}
 "#
     )
 }

@@ -40,6 +40,8 @@ pub struct Record {
     pub peak_open: usize,
     /// Messages accepted per connection, by connection number.
     pub per_connection: Vec<usize>,
+    /// The last command line each connection sent (for diagnostics).
+    pub last_command: Vec<String>,
     pub tempfailed: usize,
 }
 
@@ -87,6 +89,7 @@ fn accept_loop(listener: TcpListener, behaviour: Behaviour, record: Arc<Mutex<Re
                     r.open += 1;
                     r.peak_open = r.peak_open.max(r.open);
                     r.per_connection.push(0);
+                    r.last_command.push(String::new());
                     r.connections - 1
                 };
                 let (b, rec) = (behaviour.clone(), record.clone());
@@ -116,6 +119,7 @@ fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) 
         if reader.read_line(&mut line)? == 0 {
             return Ok(false);
         }
+        record.lock().unwrap().last_command[conn] = line.trim_end().to_string();
         let upper = line.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
             let pipelining = if b.no_pipelining { "" } else { "250-PIPELINING\r\n" };
@@ -186,4 +190,3 @@ fn read_data(reader: &mut impl BufRead) -> std::io::Result<String> {
         data.extend_from_slice(&line);
     }
 }
-
