@@ -2,7 +2,9 @@
 # Durable intake benchmark (issue: core relay path). Measures, in one run on this machine:
 #   1. Postfix's smtp-source straight into smtp-sink (stores nothing): the client's ceiling;
 #   2. the same client into tern, which fdatasyncs every message before its 250.
-# Messages go to a remote domain with allow_relay, so they stay queued (no delivery work).
+# Messages go to a remote domain with allow_relay whose route_to is a closed loopback port, so
+# each delivery attempt fails at once and the messages stay queued (deferred); DNS points at a
+# closed loopback port too, so nothing ever leaves the machine.
 # Needs: postfix (for smtp-source and smtp-sink): apt-get install postfix
 # Usage: scripts/bench-intake.sh [messages] [sessions] [size] [shards]
 set -euo pipefail
@@ -30,7 +32,7 @@ run_source() { # port -> elapsed seconds; client CPU seconds in $WORK/client.cpu
   start=$(date +%s.%N)
   nstat -n >/dev/null 2>&1 || true
   /usr/bin/time -f "%U %S" -o "$WORK/client.cpu" \
-    smtp-source -d -s "$SESS" -l "$SIZE" -m "$MSGS" -f bench@sender.test -t rcpt@remote.example "$IP:$1"
+    smtp-source -d -s "$SESS" -l "$SIZE" -m "$MSGS" -f bench@sender.test -t rcpt@remote.example "$IP:$1" 2> "$WORK/client.err" || { cat "$WORK/client.err" >&2; tail -5 "$WORK/tern.log" >&2 2>/dev/null; }
   end=$(date +%s.%N)
   nstat 2>/dev/null | awk -v m="$MSGS" '$1 == "TcpOutSegs" { printf "%.1f TCP segments per message\n", $2 / m }' > "$WORK/segs" || true
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
@@ -68,18 +70,23 @@ bind = ["$IP:$TERN_PORT"]
 max_session_size = "1GB"
 max_message_size = "10MB"
 
+[delivery]
+dns_servers = ["127.0.0.1:9"]
+
 [[domain]]
 name = "remote.example"
 kind = "remote"
 allow_relay = true
+route_to = "[127.0.0.1]:9"
 
 [admin]
 listen = "$IP:$ADMIN_PORT"
 TOML
 TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
 TERN_PID=$!
-for _ in $(seq 100); do curl -sf "http://$IP:$ADMIN_PORT/metrics" >/dev/null && break; sleep 0.1; done
-kill -0 $TERN_PID 2>/dev/null && curl -sf "http://$IP:$ADMIN_PORT/metrics" >/dev/null \
+banner() { timeout 1 bash -c "exec 3<>/dev/tcp/$IP/$TERN_PORT && head -c 4 <&3" 2>/dev/null; }
+for _ in $(seq 100); do [ "$(banner)" = "220 " ] && break; sleep 0.1; done
+kill -0 $TERN_PID 2>/dev/null && [ "$(banner)" = "220 " ] \
   || { echo "tern did not start:" >&2; cat "$WORK/tern.log" >&2; exit 1; }
 T0=$(ticks $TERN_PID)
 TERN_T=$(run_source $TERN_PORT)
