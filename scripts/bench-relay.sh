@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# End-to-end relay benchmark (outbound engine issue): Postfix's smtp-source sends 4 KiB
+# single-recipient messages to the relay, which delivers them to Postfix's smtp-sink. In one
+# run: the client straight into the sink, then through tern, then through a throwaway Postfix
+# instance (loopback only, its own config and queue directory). Reports accept rate (client
+# elapsed) and end-to-end rate (until the relay's queue is empty).
+# Needs: postfix (apt-get install postfix). Run as root (Postfix's master runs as root).
+# Usage: scripts/bench-relay.sh [messages] [sessions] [size] [shards]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MSGS=${1:-50000}
+SESS=${2:-50}
+SIZE=${3:-4096}
+SHARDS=${4:-0}
+IP=127.0.0.71
+SINK_PORT=25971
+TERN_PORT=25972
+ADMIN_PORT=25973
+PFX_PORT=25974
+
+command -v smtp-source >/dev/null || { echo "needs smtp-source: apt-get install postfix" >&2; exit 1; }
+cargo build --release --bin tern -q
+WORK=$(mktemp -d /var/tmp/tern-relay.XXXXXX)
+cleanup() {
+  kill "${SINK_PID:-}" "${TERN_PID:-}" 2>/dev/null || true
+  [ -f "$WORK/postfix/etc/main.cf" ] && postfix -c "$WORK/postfix/etc" stop >/dev/null 2>&1 || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+rate() { awk -v m="$MSGS" -v t="$1" 'BEGIN { printf "%.0f", m / t }'; }
+source_to() { # port
+  smtp-source -d -s "$SESS" -l "$SIZE" -m "$MSGS" -f bench@sender.test -t rcpt@remote.example "$IP:$1"
+}
+wait_until() { # command... ; polls every 50 ms, gives up after 600 s
+  for _ in $(seq 12000); do "$@" && return 0; sleep 0.05; done
+  echo "timed out waiting for: $*" >&2; return 1
+}
+
+SINK_USER=(); [ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)
+smtp-sink "${SINK_USER[@]}" "$IP:$SINK_PORT" 1024 >/dev/null 2>&1 &
+SINK_PID=$!
+sleep 0.5
+T=$(now); source_to $SINK_PORT; SINK_T=$(since "$T")
+
+# tern: the remote domain routes to the sink; nothing else leaves the machine.
+cat > "$WORK/tern.toml" <<TOML
+[server]
+fqdn = "bench.tern.test"
+default_domain = "tern.test"
+data_dir = "$WORK/tern"
+shards = $SHARDS
+
+[[virtual_server]]
+name = "bench"
+bind = ["$IP:$TERN_PORT"]
+
+[limits]
+max_session_size = "1GB"
+max_message_size = "10MB"
+
+[delivery]
+dns_servers = ["127.0.0.1:9"]
+
+[[domain]]
+name = "remote.example"
+kind = "remote"
+allow_relay = true
+route_to = "[$IP]:$SINK_PORT"
+
+[admin]
+listen = "$IP:$ADMIN_PORT"
+TOML
+TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
+TERN_PID=$!
+banner() { timeout 1 bash -c "exec 3<>/dev/tcp/$IP/$1 && head -c 4 <&3" 2>/dev/null; }
+wait_until test "$(banner $TERN_PORT)" = "220 "
+metric() { curl -s "http://$IP:$ADMIN_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+tern_empty() { [ "$(metric tern_queue_messages)" = 0 ]; }
+T=$(now); source_to $TERN_PORT; TERN_ACCEPT=$(since "$T"); wait_until tern_empty; TERN_E2E=$(since "$T")
+SENT=$(metric 'tern_messages_sent_total{domain="remote.example"}')
+kill $TERN_PID; wait $TERN_PID 2>/dev/null || true; unset TERN_PID
+
+# Postfix: a throwaway instance relaying everything from loopback to the sink.
+P="$WORK/postfix"; mkdir -p "$P/etc" "$P/queue" "$P/data"
+cp /etc/postfix/master.cf "$P/etc/master.cf"
+sed -i "s/^smtp      inet  n       -       y       -       -       smtpd/$IP:$PFX_PORT inet n - n - - smtpd/" "$P/etc/master.cf"
+cat > "$P/etc/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $P/queue
+data_directory = $P/data
+mail_owner = postfix
+inet_interfaces = $IP
+inet_protocols = ipv4
+myhostname = postfix.bench.test
+mydestination =
+mynetworks = 127.0.0.0/8
+relay_domains = remote.example
+relayhost = [$IP]:$SINK_PORT
+smtpd_relay_restrictions = permit_mynetworks, reject
+alias_maps =
+alias_database =
+local_transport = error:local delivery disabled
+maillog_file = $P/maillog
+default_process_limit = 200
+smtp_destination_concurrency_limit = 100
+CF
+postfix -c "$P/etc" check
+postfix -c "$P/etc" start >/dev/null
+wait_until test "$(banner $PFX_PORT)" = "220 "
+pfx_empty() { [ -z "$(find "$P/queue/incoming" "$P/queue/active" "$P/queue/deferred" "$P/queue/maildrop" -type f 2>/dev/null | head -1)" ]; }
+T=$(now); source_to $PFX_PORT; PFX_ACCEPT=$(since "$T"); wait_until pfx_empty; PFX_E2E=$(since "$T")
+DEFERRED=$(find "$P/queue/deferred" -type f 2>/dev/null | wc -l)
+postfix -c "$P/etc" stop >/dev/null
+
+echo "machine: $(nproc) cores, $(uname -r); load: smtp-source -d -s $SESS -l $SIZE -m $MSGS, one recipient"
+echo "client -> smtp-sink:                    ${SINK_T}s  $(rate "$SINK_T") msg/s"
+echo "client -> tern (shards=$SHARDS) -> sink: accepted in ${TERN_ACCEPT}s ($(rate "$TERN_ACCEPT") msg/s), delivered in ${TERN_E2E}s ($(rate "$TERN_E2E") msg/s end to end); sent $SENT"
+echo "client -> postfix -> sink:              accepted in ${PFX_ACCEPT}s ($(rate "$PFX_ACCEPT") msg/s), delivered in ${PFX_E2E}s ($(rate "$PFX_E2E") msg/s end to end); deferred $DEFERRED"
+echo "tern / postfix end to end: $(awk -v a="$PFX_E2E" -v b="$TERN_E2E" 'BEGIN { printf "%.1fx", a / b }')"
+[ "$SENT" = "$MSGS" ] || { echo "tern delivered $SENT of $MSGS" >&2; exit 1; }
