@@ -15,7 +15,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "auth",
     "access",
     "logging",
-    "connector",
     "virtual_server.tls",
     "virtual_server.auth",
     "virtual_server.access",

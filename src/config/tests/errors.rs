@@ -184,7 +184,6 @@ fn later_stage_keys_are_refused() {
         ("[auth]\nanonymous = true", "auth"),
         ("[access]\nmode = \"all_except\"", "access"),
         ("[logging]\nenabled = true", "logging"),
-        ("[[connector]]\nname = \"c\"", "connector"),
         ("[admin]\noperators = []", "admin.operators"),
         ("[delivery]\nreverse_dns_lookup = false", "delivery.reverse_dns_lookup"),
         ("[delivery.outbound_security]\ntls = true", "delivery.outbound_security"),
