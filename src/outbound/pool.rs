@@ -1,6 +1,7 @@
 //! The owner side of delivery: one ready queue and connection pool per route, opened
 //! while `queued > open × messages_per_connection`, within `connections_per_domain` and the
-//! global cap. Every destination has exactly one owner shard, so these limits are exact.
+//! global cap. Every route has exactly one owner shard (its first hop's), so these limits are
+//! exact per route.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
