@@ -3,6 +3,7 @@
 //! `parse` turns TOML text into a [`Config`] or a list of every problem found, each with the
 //! key path (`limits.max_message_size`, `virtual_server[1].bind[0]`) and the reason.
 
+mod connector;
 mod host;
 mod reader;
 mod resolve;
@@ -29,6 +30,8 @@ pub struct Config {
     pub delivery: Delivery,
     /// `[[domain]]` entries, in file order.
     pub domains: Vec<Domain>,
+    /// `[[connector]]` entries, in file order.
+    pub connectors: Vec<Connector>,
     pub admin: Admin,
 }
 
@@ -137,6 +140,28 @@ pub struct Domain {
     /// Route domain (remote only): `host`, `host:port`, `[IP]` or `[IP]:port`, lower-cased.
     /// Overrides `delivery.smart_host` for this domain.
     pub route_to: Option<String>,
+}
+
+/// An Exchange-style SMTP connector (spec 004): mail for its address spaces leaves through it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connector {
+    /// Unique among connectors.
+    pub name: String,
+    /// `(domain, cost)`, in file order: the domain is a lower-case name, a `*.` wildcard or
+    /// `*` (every domain); the cost is 1..=100, lowest first.
+    pub address_spaces: Vec<(String, u8)>,
+    pub target: ConnectorTarget,
+    /// Mail from anyone may be relayed to the address spaces (never with `*`).
+    pub allow_relay: bool,
+}
+
+/// Where a connector sends its mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectorTarget {
+    /// These relays, in order: `host`, `host:port`, `[IP]` or `[IP]:port`, lower-cased.
+    SmartHosts(Vec<String>),
+    /// The MX of each recipient domain (`use_dns = true`).
+    Dns,
 }
 
 #[derive(Debug, Clone, PartialEq)]

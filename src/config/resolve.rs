@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::connector::connectors;
 use super::host::{hostname, online_cpus};
 use super::reader::{boolean, duration, nonzero, size, text, uint, Reason, Section};
 use super::validate::{self, domain_name, domain_pattern, socket_addr};
@@ -72,6 +73,7 @@ pub fn config(root: &mut Section) -> Config {
     let domains = domains(root);
     validate::domains(&domains, &default_domains, root.errors());
     Config {
+        connectors: connectors(root),
         delivery: delivery(&mut root.section("delivery")),
         admin: admin(&mut root.section("admin")),
         server,
@@ -196,7 +198,7 @@ fn virtual_server(sec: &mut Section, server: &Server, limits_: &Limits, relay_: 
     }
 }
 
-fn non_empty(name: &str) -> Result<String, Reason> {
+pub(super) fn non_empty(name: &str) -> Result<String, Reason> {
     if name.trim().is_empty() {
         return Err("must not be empty".into());
     }

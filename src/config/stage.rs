@@ -15,7 +15,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "auth",
     "access",
     "logging",
-    "connector",
     "virtual_server.tls",
     "virtual_server.auth",
     "virtual_server.access",
@@ -67,6 +66,7 @@ mod tests {
             ("domain[3].name", false),
             ("admin.operators", true),
             ("admin.listen", false),
+            ("connector[0].smart_hosts", false),
         ];
         for (path, want) in cases {
             assert_eq!(is_not_supported(NOT_SUPPORTED, path), *want, "{path}");

@@ -1,32 +1,39 @@
-//! Where mail for a recipient domain goes: a route domain, the smart host, or the domain's MX.
+//! Where mail for a recipient domain goes: a route domain, connectors, the smart host, or
+//! the domain's MX.
 //!
-//! The order (DESIGN §3, spec 001 "Smart Host" and remote domains):
+//! The order (DESIGN §3, spec 001 "Smart Host" and remote domains, spec 004 connectors):
 //! 1. a `[[domain]] kind = "remote"` entry with a `route_to` matching the domain: the exact
 //!    name first, then the longest `*.` wildcard (`*.partner.example` matches
 //!    `a.partner.example` and `x.a.partner.example`, never `partner.example`). Only entries
 //!    that have a `route_to` take part: an exact entry without one does not hide a wildcard
-//!    that has one;
-//! 2. `delivery.smart_host` when set: every remaining domain, address literals included
+//!    that has one. The route is that one hop;
+//! 2. the `[[connector]]`s with an address space matching the domain. A space matches when it
+//!    is the domain itself, a `*.` wildcard as above, or `*` (every domain, address literals
+//!    included); specificity plays no part. They are tried by cost, lowest first (a
+//!    connector's cost for the domain is that of its cheapest matching space; equal costs
+//!    keep the file order), each with its smart hosts in order, or the direct hop for
+//!    `use_dns`; the site smart host, when set, is the last fallback;
+//! 3. `delivery.smart_host` when set: every remaining domain, address literals included
 //!    (a smart host is usually there because direct port 25 is closed). With
 //!    `attempt_direct_before_smart_host` the direct hop is tried first and the smart host is
 //!    the fallback;
-//! 3. otherwise direct: the MX of the domain, or the address of an address literal.
+//! 4. otherwise direct: the MX of the domain, or the address of an address literal.
 //!
-//! Ports: MX and address-literal hops use `delivery.remote_port`; a smart host or route domain
-//! without `:port` uses [`RELAY_PORT`] (25). `remote_port` is a knob for the remote side of
-//! direct delivery (tests point it at local sinks); a relay names its own port when it is not
-//! the SMTP port.
+//! A hop appears once in a route (the first time). Ports: MX and address-literal hops use
+//! `delivery.remote_port`; a smart host or route domain without `:port` uses [`RELAY_PORT`]
+//! (25). `remote_port` is a knob for the remote side of direct delivery (tests point it at
+//! local sinks); a relay names its own port when it is not the SMTP port.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::config::{Config, DomainKind};
+use crate::config::{Config, ConnectorTarget, DomainKind};
 
 /// The port of a smart host or route domain given without `:port`.
 pub const RELAY_PORT: u16 = 25;
 
 /// One destination to try.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Hop {
     /// Look up the MX records of `domain` (A/AAAA when there are none) and connect on `port`.
     Mx { domain: String, port: u16 },
@@ -48,20 +55,29 @@ impl Hop {
     }
 }
 
-/// Where mail for one domain goes: `primary`, then `fallback` when the primary cannot take it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where mail for one domain goes: the hops to try, in order (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Route {
-    pub primary: Hop,
-    /// The smart host when direct delivery is attempted first.
-    pub fallback: Option<Hop>,
+    pub hops: Vec<Hop>,
 }
 
 impl Route {
-    /// The destination key that picks the owner shard, the ready queue and the connection pool:
-    /// the primary hop's key. The fallback is the site smart host for every route that has
-    /// one, so the primary alone identifies the route.
+    /// The destination key that picks the owner shard: the first hop's key. Routes that share
+    /// a first hop (a relay used by several connectors) share an owner shard; the pools there
+    /// are per route, since their later hops may differ.
     pub fn key(&self) -> String {
-        self.primary.key()
+        self.hops[0].key()
+    }
+
+    /// A route of `hops` in order, each hop kept once (the first time).
+    fn of(hops: impl IntoIterator<Item = Hop>) -> Route {
+        let mut route = Route { hops: Vec::new() };
+        for hop in hops {
+            if !route.hops.contains(&hop) {
+                route.hops.push(hop);
+            }
+        }
+        route
     }
 }
 
@@ -85,9 +101,27 @@ pub struct RouteTable {
     exact: HashMap<String, Hop>,
     /// `*.` wildcards with a `route_to`, keyed by the suffix with its leading dot.
     wildcards: HashMap<String, Hop>,
+    /// `[[connector]]`s in file order.
+    connectors: Vec<ConnectorRoute>,
     smart_host: Option<Hop>,
     direct_first: bool,
     remote_port: u16,
+}
+
+/// One connector as routing sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ConnectorRoute {
+    /// `(lower-case domain, cost)`: a name, a `*.` wildcard or `*`.
+    spaces: Vec<(String, u8)>,
+    /// The smart hosts in order; `None` for `use_dns` (direct delivery).
+    relays: Option<Vec<Hop>>,
+}
+
+impl ConnectorRoute {
+    /// The cost of the cheapest address space matching a lower-case `domain`, if any.
+    fn cost_for(&self, domain: &str) -> Option<u8> {
+        self.spaces.iter().filter(|(space, _)| space_matches(space, domain)).map(|&(_, cost)| cost).min()
+    }
 }
 
 impl RouteTable {
@@ -96,6 +130,7 @@ impl RouteTable {
         let mut table = RouteTable {
             exact: HashMap::new(),
             wildcards: HashMap::new(),
+            connectors: connector_routes(config)?,
             smart_host: None,
             direct_first: config.delivery.attempt_direct_before_smart_host,
             remote_port: config.delivery.remote_port,
@@ -126,6 +161,15 @@ impl RouteTable {
         domain.match_indices('.').find_map(|(at, _)| self.wildcards.get(&domain[at..]))
     }
 
+    /// The connector hops for a lower-case `domain`, cheapest connector first; `direct` stands
+    /// for a `use_dns` connector. Empty when no connector matches.
+    fn connector_hops(&self, domain: &str, direct: &Hop) -> Vec<Hop> {
+        let mut matching: Vec<(u8, &ConnectorRoute)> =
+            self.connectors.iter().filter_map(|c| c.cost_for(domain).map(|cost| (cost, c))).collect();
+        matching.sort_by_key(|&(cost, _)| cost);
+        matching.into_iter().flat_map(|(_, c)| c.relays.clone().unwrap_or_else(|| vec![direct.clone()])).collect()
+    }
+
     /// Direct delivery to a lower-case `domain`: its address literal or its MX.
     fn direct(&self, domain: &str) -> Result<Hop, RouteError> {
         if domain.starts_with('[') {
@@ -140,14 +184,48 @@ impl RouteTable {
 pub fn route(domain: &str, table: &RouteTable) -> Result<Route, RouteError> {
     let domain = domain.to_ascii_lowercase();
     if let Some(hop) = table.route_domain(&domain) {
-        return Ok(Route { primary: hop.clone(), fallback: None });
+        return Ok(Route::of([hop.clone()]));
     }
     let direct = table.direct(&domain)?;
+    let connectors = table.connector_hops(&domain, &direct);
+    if !connectors.is_empty() {
+        return Ok(Route::of(connectors.into_iter().chain(table.smart_host.clone())));
+    }
     Ok(match &table.smart_host {
-        Some(smart) if table.direct_first => Route { primary: direct, fallback: Some(smart.clone()) },
-        Some(smart) => Route { primary: smart.clone(), fallback: None },
-        None => Route { primary: direct, fallback: None },
+        Some(smart) if table.direct_first => Route::of([direct, smart.clone()]),
+        Some(smart) => Route::of([smart.clone()]),
+        None => Route::of([direct]),
     })
+}
+
+/// The connectors of `config` in file order, their smart hosts as hops.
+fn connector_routes(config: &Config) -> Result<Vec<ConnectorRoute>, RouteError> {
+    let mut routes = Vec::with_capacity(config.connectors.len());
+    for (i, connector) in config.connectors.iter().enumerate() {
+        let relays = match &connector.target {
+            ConnectorTarget::SmartHosts(hosts) => Some(
+                hosts
+                    .iter()
+                    .enumerate()
+                    .map(|(j, host)| relay_hop(host, &format!("connector[{i}].smart_hosts[{j}]")))
+                    .collect::<Result<Vec<Hop>, RouteError>>()?,
+            ),
+            ConnectorTarget::Dns => None,
+        };
+        let spaces = connector.address_spaces.iter().map(|(d, cost)| (d.to_ascii_lowercase(), *cost)).collect();
+        routes.push(ConnectorRoute { spaces, relays });
+    }
+    Ok(routes)
+}
+
+/// True when the address space `space` (`name`, `*.suffix` or `*`) covers a lower-case
+/// `domain`: `*.partner.example` covers `a.partner.example`, not `partner.example`.
+fn space_matches(space: &str, domain: &str) -> bool {
+    match space.strip_prefix('*') {
+        Some("") => true,
+        Some(suffix) => domain.ends_with(suffix),
+        None => space == domain,
+    }
 }
 
 /// The address of `[192.0.2.1]` or `[IPv6:2001:db8::1]` (tag in any case).
@@ -185,7 +263,7 @@ fn relay_hop(text: &str, key: &str) -> Result<Hop, RouteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{parse, Domain};
+    use crate::config::{parse, Connector, Domain};
 
     fn addr(text: &str) -> Hop {
         Hop::Addr(text.parse().unwrap())
@@ -251,8 +329,135 @@ mod tests {
             (&smart_first, "a.partner.example", addr("192.0.2.7:25"), None),
         ];
         for (table, domain, primary, fallback) in cases {
-            let want = Route { primary: primary.clone(), fallback: fallback.clone() };
+            let want = Route { hops: [primary.clone()].into_iter().chain(fallback.clone()).collect() };
             assert_eq!(route(domain, table), Ok(want), "{domain}");
+        }
+    }
+
+    /// Connectors for `partner.example` and friends, a `route_to`, and `extra` `[delivery]` lines.
+    fn connector_table(extra: &str) -> RouteTable {
+        let text = format!(
+            r#"
+            [server]
+            fqdn = "mx.example"
+            [delivery]
+            remote_port = 2525
+            {extra}
+            [[domain]]
+            name = "routed.partner.example"
+            kind = "remote"
+            route_to = "[192.0.2.7]"
+            [[connector]]
+            name = "cheap"
+            address_spaces = [{{ domain = "*.Partner.Example", cost = 10 }}]
+            smart_hosts = ["[192.0.2.10]", "Relay10.example:2526"]
+            [[connector]]
+            name = "dear"
+            address_spaces = [{{ domain = "*.partner.example", cost = 20 }}, {{ domain = "partner.example", cost = 5 }}]
+            smart_hosts = ["[192.0.2.20]"]
+            [[connector]]
+            name = "tie"
+            address_spaces = [{{ domain = "*.partner.example", cost = 10 }}]
+            use_dns = true
+            [[connector]]
+            name = "exact"
+            address_spaces = [{{ domain = "exact.example" }}, {{ domain = "*", cost = 60 }}]
+            smart_hosts = ["[192.0.2.10]", "[192.0.2.99]"]
+            [[connector]]
+            name = "all"
+            address_spaces = [{{ domain = "*", cost = 50 }}]
+            smart_hosts = ["[192.0.2.50]"]
+            "#
+        );
+        RouteTable::new(&parse(&text).unwrap()).unwrap()
+    }
+
+    /// The hops named by `names`: `mx` is the MX of `domain`, `r10` the host relay10.example,
+    /// a number n the address 192.0.2.n on port 25.
+    fn hops(names: &str, domain: &str) -> Vec<Hop> {
+        let one = |name: &str| match name {
+            "mx" => mx(&domain.to_ascii_lowercase()),
+            "r10" => host("relay10.example", 2526),
+            n => addr(&format!("192.0.2.{n}:25")),
+        };
+        names.split(' ').map(one).collect()
+    }
+
+    #[test]
+    fn connector_routing_table() {
+        let plain = connector_table("");
+        let smart = connector_table("smart_host = \"[192.0.2.98]\"\nattempt_direct_before_smart_host = true");
+        let cases: &[(&RouteTable, &str, &str)] = &[
+            // Cost order; equal costs keep the file order; use_dns is the MX; `*` matches too;
+            // a hop is kept once (192.0.2.10 of "exact" at cost 60).
+            (&plain, "a.partner.example", "10 r10 mx 20 50 99"),
+            (&plain, "X.Y.PARTNER.example", "10 r10 mx 20 50 99"),
+            // A wildcard never matches its own parent: the exact space of "dear" does.
+            (&plain, "partner.example", "20 50 10 99"),
+            // route_to wins over connectors.
+            (&plain, "routed.partner.example", "7"),
+            // The cheapest matching space of a connector counts.
+            (&plain, "exact.example", "10 99 50"),
+            (&plain, "other.example", "50 10 99"),
+            (&plain, "[192.0.2.1]", "50 10 99"),
+            // The site smart host is the last fallback; direct-first does not apply.
+            (&smart, "partner.example", "20 50 10 99 98"),
+            (&smart, "a.partner.example", "10 r10 mx 20 50 99 98"),
+            (&smart, "routed.partner.example", "7"),
+        ];
+        for (table, domain, names) in cases {
+            assert_eq!(route(domain, table), Ok(Route { hops: hops(names, domain) }), "{domain}");
+        }
+        assert_eq!(route("a.partner.example", &plain).unwrap().key(), "addr:192.0.2.10:25");
+    }
+
+    #[test]
+    fn connectors_without_a_catch_all() {
+        let mut config = parse("[server]\nfqdn = \"mx.example\"\n[delivery]\nremote_port = 2525\n").unwrap();
+        config.delivery.smart_host = "smart.example".into();
+        config.connectors = vec![
+            Connector {
+                name: "dns".into(),
+                address_spaces: vec![("*.dns.example".into(), 3)],
+                target: ConnectorTarget::Dns,
+                allow_relay: false,
+            },
+            Connector {
+                name: "relay".into(),
+                address_spaces: vec![("*.dns.example".into(), 2)],
+                target: ConnectorTarget::SmartHosts(vec!["[192.0.2.9]:587".into()]),
+                allow_relay: false,
+            },
+        ];
+        let table = RouteTable::new(&config).unwrap();
+        let smart = host("smart.example", 25);
+        let cases: &[(&str, Vec<Hop>)] = &[
+            ("a.dns.example", vec![addr("192.0.2.9:587"), mx("a.dns.example"), smart.clone()]),
+            ("dns.example", vec![smart.clone()]),
+            ("elsewhere.example", vec![smart.clone()]),
+        ];
+        for (domain, hops) in cases {
+            assert_eq!(route(domain, &table), Ok(Route { hops: hops.clone() }), "{domain}");
+        }
+        config.connectors[1].target = ConnectorTarget::SmartHosts(vec!["ok.example".into(), "a:b".into()]);
+        let want = RouteError::Relay { key: "connector[1].smart_hosts[1]".into(), value: "a:b".into() };
+        assert_eq!(RouteTable::new(&config), Err(want));
+    }
+
+    #[test]
+    fn address_spaces_match() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "example.com", true),
+            ("*", "[192.0.2.1]", true),
+            ("example.com", "example.com", true),
+            ("example.com", "a.example.com", false),
+            ("*.example.com", "a.example.com", true),
+            ("*.example.com", "a.b.example.com", true),
+            ("*.example.com", "example.com", false),
+            ("*.example.com", "badexample.com", false),
+        ];
+        for (space, domain, want) in cases {
+            assert_eq!(space_matches(space, domain), *want, "{space} {domain}");
         }
     }
 
@@ -329,10 +534,10 @@ mod tests {
         )
         .unwrap();
         let table = RouteTable::new(&config).unwrap();
-        assert_eq!(route("a.partner.example", &table).unwrap().primary, addr("[2001:db8::1]:2525"));
+        assert_eq!(route("a.partner.example", &table).unwrap().hops, [addr("[2001:db8::1]:2525")]);
         assert_eq!(
-            route("partner.example", &table).unwrap().primary,
-            Hop::Mx { domain: "partner.example".into(), port: 25 }
+            route("partner.example", &table).unwrap().hops,
+            [Hop::Mx { domain: "partner.example".into(), port: 25 }]
         );
     }
 }

@@ -1,6 +1,7 @@
-//! The owner side of delivery: one ready queue and connection pool per destination, opened
+//! The owner side of delivery: one ready queue and connection pool per route, opened
 //! while `queued > open × messages_per_connection`, within `connections_per_domain` and the
-//! global cap. Every destination has exactly one owner shard, so these limits are exact.
+//! global cap. Every route has exactly one owner shard (its first hop's), so these limits are
+//! exact per route.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -48,7 +49,8 @@ pub struct Pools {
     global: Arc<GlobalCap>,
     stats: Rc<ShardStats>,
     report: Reporter,
-    pools: RefCell<HashMap<String, Rc<Pool>>>,
+    /// Keyed by route: routes sharing a first hop may differ in their fallbacks.
+    pools: RefCell<HashMap<Route, Rc<Pool>>>,
     starved: RefCell<Vec<Weak<Pool>>>,
     /// A task polls the starved pools (one at most).
     polling: Cell<bool>,
@@ -102,7 +104,7 @@ impl Pools {
         let pool = self
             .pools
             .borrow_mut()
-            .entry(route.key())
+            .entry(route.clone())
             .or_insert_with(|| {
                 Rc::new(Pool { route, domain: job.domain.clone(), queue: RefCell::default(), open: Cell::new(0) })
             })
@@ -258,24 +260,31 @@ impl Pools {
         }
     }
 
-    /// Resolves the route and connects to the first address that answers.
+    /// Resolves the route's hops in order and connects to the first address that answers.
+    /// The failure is that of the last attempt; a permanent DNS answer (NXDOMAIN, null MX)
+    /// stays permanent only when every hop got one, so another hop that was merely down
+    /// keeps the mail in the queue.
     async fn connect(&self, route: &Route) -> Result<(SmtpClient, String), Outcome> {
         let mut last = temporary("4.4.1", "no route to the destination", None);
-        for hop in std::iter::once(&route.primary).chain(route.fallback.iter()) {
+        let mut all_permanent = true;
+        for hop in &route.hops {
             let targets = match self.addresses(hop).await {
                 Ok(targets) => targets,
-                Err(e) if e.is_permanent() && route.fallback.is_none() => {
-                    return Err(Outcome::Permanent {
-                        status: e.enhanced_status().to_string(),
-                        diagnostic: e.to_string(),
-                        remote: None,
-                    })
-                }
                 Err(e) => {
-                    last = temporary(e.enhanced_status(), &e.to_string(), None);
+                    all_permanent &= e.is_permanent();
+                    last = if all_permanent {
+                        Outcome::Permanent {
+                            status: e.enhanced_status().to_string(),
+                            diagnostic: e.to_string(),
+                            remote: None,
+                        }
+                    } else {
+                        temporary(e.enhanced_status(), &e.to_string(), None)
+                    };
                     continue;
                 }
             };
+            all_permanent = false;
             for (name, addr) in targets {
                 match SmtpClient::connect(addr, &self.client).await {
                     Ok(client) => return Ok((client, name)),

@@ -1,5 +1,6 @@
 //! Which recipient domains are local (default and alias domains) and which remote domains
-//! accept relayed mail (`[[domain]] kind = "remote"`, `allow_relay`, exact or `*.` wildcard).
+//! accept relayed mail (`allow_relay` on a `[[domain]] kind = "remote"` or on a
+//! `[[connector]]`'s address spaces, exact or `*.` wildcard).
 
 use std::collections::HashSet;
 
@@ -10,7 +11,7 @@ use crate::config::{Config, DomainKind};
 pub enum DomainClass {
     /// The default domain or an alias domain: delivered to the Drop directory.
     Local,
-    /// A remote domain configured with `allow_relay = true`.
+    /// A remote domain, or a connector's address space, configured with `allow_relay = true`.
     RelayAllowed,
     /// Any other domain: relayed only for clients that may relay.
     Remote,
@@ -37,16 +38,26 @@ impl Domains {
                 DomainKind::Local | DomainKind::Alias => {
                     table.local.insert(d.name.clone());
                 }
-                DomainKind::Remote if d.allow_relay => match d.name.strip_prefix('*') {
-                    Some(suffix) => table.relay_wildcards.push(suffix.to_string()),
-                    None => {
-                        table.relay_exact.insert(d.name.clone());
-                    }
-                },
+                DomainKind::Remote if d.allow_relay => table.allow_relay(&d.name),
                 DomainKind::Remote => {}
             }
         }
+        for c in config.connectors.iter().filter(|c| c.allow_relay) {
+            for (space, _) in &c.address_spaces {
+                table.allow_relay(space);
+            }
+        }
         table
+    }
+
+    /// Accepts relayed mail for `name` (lower case, exact or `*.` wildcard).
+    fn allow_relay(&mut self, name: &str) {
+        match name.strip_prefix('*') {
+            Some(suffix) => self.relay_wildcards.push(suffix.to_string()),
+            None => {
+                self.relay_exact.insert(name.to_string());
+            }
+        }
     }
 
     /// Classifies a recipient domain (any case).
@@ -91,6 +102,45 @@ mod tests {
             ("wild.example", DomainClass::Remote),
             ("evilwild.example", DomainClass::Remote),
             ("[127.0.0.1]", DomainClass::Remote),
+        ];
+        for (domain, want) in cases {
+            assert_eq!(t.classify(domain), want, "{domain}");
+        }
+    }
+
+    #[test]
+    fn connectors_with_allow_relay_open_their_address_spaces() {
+        let config = crate::config::parse(
+            r#"
+            [server]
+            fqdn = "mx.example"
+            default_domain = "example.com"
+            [[domain]]
+            name = "remote.example"
+            kind = "remote"
+            [[connector]]
+            name = "relay"
+            address_spaces = [{ domain = "*.Partner.example", cost = 10 }, { domain = "exact.example" }]
+            smart_hosts = ["[192.0.2.9]"]
+            allow_relay = true
+            [[connector]]
+            name = "closed"
+            address_spaces = [{ domain = "closed.example" }, { domain = "*" }]
+            use_dns = true
+            "#,
+        )
+        .unwrap();
+        let t = Domains::new(&config, "example.com");
+        let cases = [
+            ("example.com", DomainClass::Local),
+            ("a.partner.example", DomainClass::RelayAllowed),
+            ("x.y.PARTNER.example", DomainClass::RelayAllowed),
+            ("partner.example", DomainClass::Remote),
+            ("exact.example", DomainClass::RelayAllowed),
+            ("sub.exact.example", DomainClass::Remote),
+            ("closed.example", DomainClass::Remote),
+            ("remote.example", DomainClass::Remote),
+            ("elsewhere.example", DomainClass::Remote),
         ];
         for (domain, want) in cases {
             assert_eq!(t.classify(domain), want, "{domain}");

@@ -137,6 +137,75 @@ fn domain_rules() {
 }
 
 #[test]
+fn connector_rules() {
+    let connector = |body: &str| format!("[[connector]]\nname = \"c\"\n{body}\n");
+    let ok_spaces = "address_spaces = [{ domain = \"p.example\" }]";
+    let spaces = |list: &str| connector(&format!("address_spaces = [{list}]\nuse_dns = true"));
+    let hosts = |list: &str| connector(&format!("{ok_spaces}\nsmart_hosts = [{list}]"));
+    let cases: &[(String, &str, &str)] = &[
+        (
+            "[[connector]]\nuse_dns = true\naddress_spaces = [{ domain = \"p.example\" }]".into(),
+            "connector[0].name",
+            "missing",
+        ),
+        (format!("[[connector]]\nname = \" \"\n{ok_spaces}\nuse_dns = true"), "connector[0].name", "must not be empty"),
+        (connector("use_dns = true"), "connector[0].address_spaces", "missing required key"),
+        (spaces(""), "connector[0].address_spaces", "at least one"),
+        (connector("address_spaces = \"*\"\nuse_dns = true"), "connector[0].address_spaces", "array of tables"),
+        (spaces("\"p.example\""), "connector[0].address_spaces[0]", "expected a table"),
+        (spaces("{ cost = 5 }"), "connector[0].address_spaces[0].domain", "missing"),
+        (spaces("{ domain = \"bad_name.example\" }"), "connector[0].address_spaces[0].domain", "not a valid domain"),
+        (spaces("{ domain = \"a.*.example\" }"), "connector[0].address_spaces[0].domain", "not a valid domain"),
+        (spaces("{ domain = \"*.\" }"), "connector[0].address_spaces[0].domain", "not a valid domain"),
+        (
+            spaces("{ domain = \"a.example\" }, { domain = \"x.example\", cost = 0 }"),
+            "connector[0].address_spaces[1].cost",
+            "1 to 100",
+        ),
+        (spaces("{ domain = \"a.example\", cost = 101 }"), "connector[0].address_spaces[0].cost", "1 to 100, got 101"),
+        (spaces("{ domain = \"a.example\", cost = -1 }"), "connector[0].address_spaces[0].cost", "1 to 100, got -1"),
+        (spaces("{ domain = \"a.example\", cost = \"10\" }"), "connector[0].address_spaces[0].cost", "1 to 100"),
+        (spaces("{ domain = \"a.example\", weight = 1 }"), "connector[0].address_spaces[0].weight", "unknown key"),
+        (
+            spaces("{ domain = \"A.example\" }, { domain = \"a.example\" }"),
+            "connector[0].address_spaces[1].domain",
+            "duplicate",
+        ),
+        (connector(ok_spaces), "connector[0].smart_hosts", "set smart_hosts"),
+        (connector(&format!("{ok_spaces}\nuse_dns = false")), "connector[0].smart_hosts", "or use_dns = true"),
+        (hosts(""), "connector[0].smart_hosts", "at least one"),
+        (hosts("\"[192.0.2.1]\", \"relay:0\""), "connector[0].smart_hosts[1]", "host:port"),
+        (hosts("\"[relay.example]\""), "connector[0].smart_hosts[0]", "[IP]"),
+        (
+            connector(&format!("{ok_spaces}\nsmart_hosts = \"relay.example\"")),
+            "connector[0].smart_hosts",
+            "expected an array",
+        ),
+        (
+            connector(&format!("{ok_spaces}\nsmart_hosts = [\"relay.example\"]\nuse_dns = true")),
+            "connector[0].use_dns",
+            "not both",
+        ),
+        (connector(&format!("{ok_spaces}\nuse_dns = \"yes\"")), "connector[0].use_dns", "true or false"),
+        (
+            spaces("{ domain = \"a.example\" }, { domain = \"*\" }").replace("use_dns", "allow_relay = true\nuse_dns"),
+            "connector[0].allow_relay",
+            "open relay",
+        ),
+        (connector(&format!("{ok_spaces}\nuse_dns = true\ncost = 1")), "connector[0].cost", "unknown key"),
+        (
+            format!("{}{}", spaces("{ domain = \"a.example\" }"), spaces("{ domain = \"b.example\" }")),
+            "connector[1].name",
+            "duplicate connector name \"c\" (also connector[0])",
+        ),
+        ("connector = { name = \"c\" }".into(), "connector", "array of tables"),
+    ];
+    for (text, path, reason) in cases {
+        assert_error(text, path, reason);
+    }
+}
+
+#[test]
 fn every_problem_is_reported() {
     let errors = errors_of(
         r#"
@@ -184,7 +253,6 @@ fn later_stage_keys_are_refused() {
         ("[auth]\nanonymous = true", "auth"),
         ("[access]\nmode = \"all_except\"", "access"),
         ("[logging]\nenabled = true", "logging"),
-        ("[[connector]]\nname = \"c\"", "connector"),
         ("[admin]\noperators = []", "admin.operators"),
         ("[delivery]\nreverse_dns_lookup = false", "delivery.reverse_dns_lookup"),
         ("[delivery.outbound_security]\ntls = true", "delivery.outbound_security"),

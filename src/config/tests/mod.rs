@@ -255,6 +255,51 @@ fn delivery_keys_parse_once_supported() {
 }
 
 #[test]
+fn connectors_parse_with_defaults() {
+    let config = parse(
+        r#"
+        [[connector]]
+        name = "to-partner"
+        address_spaces = [{ domain = "*.Partner.Example", cost = 10 }, { domain = "partner.example" }]
+        smart_hosts = ["[192.0.2.9]", "Relay.Example:2525"]
+        allow_relay = true
+        [[connector]]
+        name = "everything"
+        address_spaces = [{ domain = "*", cost = 100 }]
+        use_dns = true
+        [[connector]]
+        name = "explicit"
+        address_spaces = [{ domain = "x.example", cost = 1 }]
+        smart_hosts = ["x.relay"]
+        use_dns = false
+        "#,
+    )
+    .unwrap();
+    let want = vec![
+        Connector {
+            name: "to-partner".into(),
+            address_spaces: vec![("*.partner.example".into(), 10), ("partner.example".into(), 1)],
+            target: ConnectorTarget::SmartHosts(vec!["[192.0.2.9]".into(), "relay.example:2525".into()]),
+            allow_relay: true,
+        },
+        Connector {
+            name: "everything".into(),
+            address_spaces: vec![("*".into(), 100)],
+            target: ConnectorTarget::Dns,
+            allow_relay: false,
+        },
+        Connector {
+            name: "explicit".into(),
+            address_spaces: vec![("x.example".into(), 1)],
+            target: ConnectorTarget::SmartHosts(vec!["x.relay".into()]),
+            allow_relay: false,
+        },
+    ];
+    assert_eq!(config.connectors, want);
+    assert!(parse("").unwrap().connectors.is_empty());
+}
+
+#[test]
 fn display_is_one_line_per_error() {
     let errors = ConfigErrors(vec![
         ConfigError { path: "limits.max_recipients".into(), reason: "must not be 0".into() },
