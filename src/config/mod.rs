@@ -119,6 +119,31 @@ pub struct Delivery {
     pub ndr_copy_to: String,
     pub dns_servers: Vec<SocketAddr>,
     pub remote_port: u16,
+    /// `[delivery.outbound_security]`: the site-wide policy.
+    pub outbound_security: OutboundSecurity,
+}
+
+/// How tern authenticates to remote servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// No `AUTH`.
+    Anonymous,
+    /// `AUTH PLAIN` (or `LOGIN`) with `username` and `password`.
+    Basic,
+}
+
+/// Outbound STARTTLS and AUTH: `[delivery.outbound_security]`, or a remote domain's
+/// `outbound_security` (the site values with the domain's keys replaced, key by key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundSecurity {
+    pub auth: AuthMode,
+    /// Non-empty when `auth` is `Basic`.
+    pub username: String,
+    pub password: String,
+    /// STARTTLS is required: a remote without it gets no mail, the sender an NDR.
+    pub tls: bool,
+    /// Lets `AUTH` run without TLS (by default credentials are only sent over TLS).
+    pub allow_plaintext_auth: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +162,9 @@ pub struct Domain {
     /// Route domain (remote only): `host`, `host:port`, `[IP]` or `[IP]:port`, lower-cased.
     /// Overrides `delivery.smart_host` for this domain.
     pub route_to: Option<String>,
+    /// Remote only: the effective policy (site values with this entry's keys replaced) when
+    /// the entry has `outbound_security`; `None` uses the site policy.
+    pub outbound_security: Option<OutboundSecurity>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

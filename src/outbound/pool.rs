@@ -1,6 +1,9 @@
 //! The owner side of delivery: one ready queue and connection pool per destination, opened
 //! while `queued > open × messages_per_connection`, within `connections_per_domain` and the
 //! global cap. Every destination has exactly one owner shard, so these limits are exact.
+//!
+//! A domain with its own `outbound_security` gets pools of its own, apart from other domains
+//! that share its next hop (their connections do not negotiate the same way).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -10,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cap::GlobalCap;
-use super::client::{ClientConfig, ClientError, Outgoing, RcptOutcome, SmtpClient};
+use super::client::{ClientConfig, ClientError, Outgoing, RcptOutcome, Security, SmtpClient};
 use super::job::{Job, JobResult, Outcome};
+use super::security::SecurityTable;
 use super::stats::ShardStats;
 use crate::delivery::route::{Hop, Route, RouteTable};
 use crate::dns::{DnsError, Resolver};
@@ -35,6 +39,8 @@ pub type Reporter = Rc<dyn Fn(usize, JobResult)>;
 struct Pool {
     route: Route,
     domain: String,
+    /// What its connections negotiate (STARTTLS, AUTH).
+    security: Security,
     queue: RefCell<VecDeque<Job>>,
     open: Cell<u32>,
 }
@@ -44,6 +50,7 @@ pub struct Pools {
     routes: RouteTable,
     resolver: Resolver,
     client: ClientConfig,
+    security: SecurityTable,
     limits: PoolLimits,
     global: Arc<GlobalCap>,
     stats: Rc<ShardStats>,
@@ -61,6 +68,7 @@ impl Pools {
         routes: RouteTable,
         resolver: Resolver,
         client: ClientConfig,
+        security: SecurityTable,
         limits: PoolLimits,
         global: Arc<GlobalCap>,
         stats: Rc<ShardStats>,
@@ -70,6 +78,7 @@ impl Pools {
             routes,
             resolver,
             client,
+            security,
             limits,
             global,
             stats,
@@ -99,12 +108,18 @@ impl Pools {
                 return;
             }
         };
+        let (security, entry) = self.security.lookup(&job.domain);
+        let key = match entry {
+            Some(entry) => format!("{}|security:{entry}", route.key()),
+            None => route.key(),
+        };
         let pool = self
             .pools
             .borrow_mut()
-            .entry(route.key())
+            .entry(key)
             .or_insert_with(|| {
-                Rc::new(Pool { route, domain: job.domain.clone(), queue: RefCell::default(), open: Cell::new(0) })
+                let (domain, security) = (job.domain.clone(), security.clone());
+                Rc::new(Pool { route, domain, security, queue: RefCell::default(), open: Cell::new(0) })
             })
             .clone();
         pool.queue.borrow_mut().push_back(job);
@@ -169,10 +184,11 @@ impl Pools {
     async fn connection(self: Rc<Self>, pool: Rc<Pool>) {
         let key = pool.route.key();
         tracing::debug!(destination = %key, open = pool.open.get(), "connecting");
-        match self.connect(&pool.route).await {
+        match self.connect(&pool.route, &pool.security).await {
             Ok((client, remote)) => {
+                let encrypted = client.is_encrypted();
                 let sent = self.send_jobs(&pool, client, &remote).await;
-                tracing::debug!(destination = %key, %remote, sent, "connection closed");
+                tracing::debug!(destination = %key, %remote, encrypted, sent, "connection closed");
             }
             Err(failure) => {
                 tracing::info!(destination = %key, ?failure, "no connection");
@@ -258,8 +274,10 @@ impl Pools {
         }
     }
 
-    /// Resolves the route and connects to the first address that answers.
-    async fn connect(&self, route: &Route) -> Result<(SmtpClient, String), Outcome> {
+    /// Resolves the route and connects to the first address that answers and negotiates
+    /// what `security` asks. When none does, the failure of the last address tried is the
+    /// outcome (permanent, e.g. no STARTTLS where TLS is required, only if that one was).
+    async fn connect(&self, route: &Route, security: &Security) -> Result<(SmtpClient, String), Outcome> {
         let mut last = temporary("4.4.1", "no route to the destination", None);
         for hop in std::iter::once(&route.primary).chain(route.fallback.iter()) {
             let targets = match self.addresses(hop).await {
@@ -277,7 +295,7 @@ impl Pools {
                 }
             };
             for (name, addr) in targets {
-                match SmtpClient::connect(addr, &self.client).await {
+                match SmtpClient::connect(addr, &name, &self.client, security).await {
                     Ok(client) => return Ok((client, name)),
                     Err(e) => last = client_failure(&e, &name),
                 }
@@ -333,10 +351,10 @@ fn rcpt_outcome(outcome: RcptOutcome, remote: &str) -> Option<Outcome> {
 }
 
 fn client_failure(e: &ClientError, remote: &str) -> Outcome {
-    let remote = Some(remote.to_string());
+    let (status, diagnostic, remote) = (e.status(), e.to_string(), Some(remote.to_string()));
     if e.is_permanent() {
-        Outcome::Permanent { status: "5.4.0".into(), diagnostic: e.to_string(), remote }
+        Outcome::Permanent { status, diagnostic, remote }
     } else {
-        Outcome::Temporary { status: "4.4.1".into(), diagnostic: e.to_string(), remote }
+        Outcome::Temporary { status, diagnostic, remote }
     }
 }
