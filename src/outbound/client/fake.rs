@@ -15,6 +15,7 @@ use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 const PATIENCE: Duration = Duration::from_secs(5);
 
 /// One step of the server's script.
+#[derive(Clone)]
 pub(super) enum Act {
     /// Write these bytes.
     Say(&'static str),

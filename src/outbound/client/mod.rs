@@ -22,3 +22,5 @@ pub use security::{Credentials, Security, TlsPolicy, Verify};
 mod fake;
 #[cfg(test)]
 mod tests_conn;
+#[cfg(test)]
+mod tests_tls;

@@ -12,12 +12,12 @@ use crate::proto::reply::{Reply, Status};
 
 use Act::{Data, Lines, Say, WaitClose};
 
-const BANNER: &str = "220 mx.test ESMTP\r\n";
-const EHLO_FULL: &str = "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n";
+pub(super) const BANNER: &str = "220 mx.test ESMTP\r\n";
+pub(super) const EHLO_FULL: &str = "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n";
 const EHLO_PLAIN: &str = "250-mx.test\r\n250 HELP\r\n";
-const BODY: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
+pub(super) const BODY: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
 
-fn cfg(command_timeout: Duration) -> ClientConfig {
+pub(super) fn cfg(command_timeout: Duration) -> ClientConfig {
     ClientConfig {
         helo_name: "client.example.net".into(),
         connect_timeout: Duration::from_secs(2),
@@ -26,7 +26,7 @@ fn cfg(command_timeout: Duration) -> ClientConfig {
     }
 }
 
-fn on_executor<F, Fut, T>(f: F) -> T
+pub(super) fn on_executor<F, Fut, T>(f: F) -> T
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = T> + 'static,
