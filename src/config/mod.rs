@@ -134,7 +134,8 @@ pub enum AuthMode {
 
 /// Outbound STARTTLS and AUTH: `[delivery.outbound_security]`, or a remote domain's
 /// `outbound_security` (the site values with the domain's keys replaced, key by key).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` output hides the password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OutboundSecurity {
     pub auth: AuthMode,
     /// Non-empty when `auth` is `Basic`.
@@ -171,6 +172,19 @@ pub struct Domain {
 pub struct Admin {
     /// `None` when `listen = ""` (admin endpoint off).
     pub listen: Option<SocketAddr>,
+}
+
+impl fmt::Debug for OutboundSecurity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let password = if self.password.is_empty() { "" } else { "<hidden>" };
+        f.debug_struct("OutboundSecurity")
+            .field("auth", &self.auth)
+            .field("username", &self.username)
+            .field("password", &password)
+            .field("tls", &self.tls)
+            .field("allow_plaintext_auth", &self.allow_plaintext_auth)
+            .finish()
+    }
 }
 
 /// One problem in a configuration file.

@@ -302,4 +302,5 @@ fn outbound_security_defaults_and_domain_overrides_key_by_key() {
     let b = OutboundSecurity { auth: AuthMode::Anonymous, ..site };
     assert_eq!(config.domains[1].outbound_security, Some(b));
     assert_eq!(config.domains[2].outbound_security, None);
+    assert!(!format!("{config:?}").contains("\"p\""), "Debug hides the password");
 }
