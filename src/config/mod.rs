@@ -122,6 +122,32 @@ pub struct Delivery {
     pub ndr_copy_to: String,
     pub dns_servers: Vec<SocketAddr>,
     pub remote_port: u16,
+    /// `[delivery.outbound_security]`: the site-wide policy.
+    pub outbound_security: OutboundSecurity,
+}
+
+/// How tern authenticates to remote servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// No `AUTH`.
+    Anonymous,
+    /// `AUTH PLAIN` (or `LOGIN`) with `username` and `password`.
+    Basic,
+}
+
+/// Outbound STARTTLS and AUTH: `[delivery.outbound_security]`, or a remote domain's
+/// `outbound_security` (the site values with the domain's keys replaced, key by key).
+/// Its `Debug` output hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutboundSecurity {
+    pub auth: AuthMode,
+    /// Non-empty when `auth` is `Basic`.
+    pub username: String,
+    pub password: String,
+    /// STARTTLS is required: a remote without it gets no mail, the sender an NDR.
+    pub tls: bool,
+    /// Lets `AUTH` run without TLS (by default credentials are only sent over TLS).
+    pub allow_plaintext_auth: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +166,9 @@ pub struct Domain {
     /// Route domain (remote only): `host`, `host:port`, `[IP]` or `[IP]:port`, lower-cased.
     /// Overrides `delivery.smart_host` for this domain.
     pub route_to: Option<String>,
+    /// Remote only: the effective policy (site values with this entry's keys replaced) when
+    /// the entry has `outbound_security`; `None` uses the site policy.
+    pub outbound_security: Option<OutboundSecurity>,
 }
 
 /// An Exchange-style SMTP connector (spec 004): mail for its address spaces leaves through it.
@@ -168,6 +197,19 @@ pub enum ConnectorTarget {
 pub struct Admin {
     /// `None` when `listen = ""` (admin endpoint off).
     pub listen: Option<SocketAddr>,
+}
+
+impl fmt::Debug for OutboundSecurity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let password = if self.password.is_empty() { "" } else { "<hidden>" };
+        f.debug_struct("OutboundSecurity")
+            .field("auth", &self.auth)
+            .field("username", &self.username)
+            .field("password", &password)
+            .field("tls", &self.tls)
+            .field("allow_plaintext_auth", &self.allow_plaintext_auth)
+            .finish()
+    }
 }
 
 /// One problem in a configuration file.

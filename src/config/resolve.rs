@@ -9,7 +9,10 @@ use super::connector::connectors;
 use super::host::{hostname, online_cpus};
 use super::reader::{boolean, duration, nonzero, size, text, uint, Reason, Section};
 use super::validate::{self, domain_name, domain_pattern, socket_addr};
-use super::{Admin, Config, Delivery, Domain, DomainKind, Limits, ListMode, Relay, Server, VirtualServer, VsState};
+use super::{
+    Admin, AuthMode, Config, Delivery, Domain, DomainKind, Limits, ListMode, OutboundSecurity, Relay, Server,
+    VirtualServer, VsState,
+};
 use crate::policy::{IpList, IpNet};
 
 /// The name of the virtual server created when the file has none.
@@ -53,6 +56,19 @@ impl Default for Delivery {
             ndr_copy_to: String::new(),
             dns_servers: Vec::new(),
             remote_port: 25,
+            outbound_security: OutboundSecurity::default(),
+        }
+    }
+}
+
+impl Default for OutboundSecurity {
+    fn default() -> Self {
+        OutboundSecurity {
+            auth: AuthMode::Anonymous,
+            username: String::new(),
+            password: String::new(),
+            tls: false,
+            allow_plaintext_auth: false,
         }
     }
 }
@@ -70,11 +86,12 @@ pub fn config(root: &mut Section) -> Config {
             default_domains.push(&vs.default_domain);
         }
     }
-    let domains = domains(root);
+    let delivery = delivery(&mut root.section("delivery"));
+    let domains = domains(root, &delivery.outbound_security);
     validate::domains(&domains, &default_domains, root.errors());
     Config {
         connectors: connectors(root),
-        delivery: delivery(&mut root.section("delivery")),
+        delivery,
         admin: admin(&mut root.section("admin")),
         server,
         virtual_servers,
@@ -249,10 +266,48 @@ fn delivery(sec: &mut Section) -> Delivery {
         ndr_copy_to: sec.get("ndr_copy_to", text(validate::optional_address)).unwrap_or_default(),
         dns_servers: sec.list("dns_servers", text(validate::dns_server)).unwrap_or_default(),
         remote_port: sec.get("remote_port", nonzero(uint)).unwrap_or(d.remote_port),
+        outbound_security: outbound_security(&mut sec.section("outbound_security"), &d.outbound_security),
     }
 }
 
-fn domains(root: &mut Section) -> Vec<Domain> {
+/// `base` with the keys present in `sec` replaced. `basic` without a user name is an error
+/// where this section set one of the two (an inherited one is reported at the site).
+fn outbound_security(sec: &mut Section, base: &OutboundSecurity) -> OutboundSecurity {
+    let security = OutboundSecurity {
+        auth: sec.get("auth", text(auth_mode)).unwrap_or(base.auth),
+        username: sec.get("username", text(credential)).unwrap_or_else(|| base.username.clone()),
+        password: sec.get("password", text(credential)).unwrap_or_else(|| base.password.clone()),
+        tls: sec.get("tls", boolean).unwrap_or(base.tls),
+        allow_plaintext_auth: sec.get("allow_plaintext_auth", boolean).unwrap_or(base.allow_plaintext_auth),
+    };
+    if security.auth == AuthMode::Basic && security.username.is_empty() {
+        let reason = "auth = \"basic\" needs a non-empty username";
+        if sec.has("username") {
+            sec.error("username", reason);
+        } else if sec.has("auth") {
+            sec.error("auth", reason);
+        }
+    }
+    security
+}
+
+fn auth_mode(mode: &str) -> Result<AuthMode, Reason> {
+    match mode {
+        "anonymous" => Ok(AuthMode::Anonymous),
+        "basic" => Ok(AuthMode::Basic),
+        _ => Err(format!("expected \"anonymous\" or \"basic\", got {mode:?}")),
+    }
+}
+
+/// A user name or password: any text without control characters (NUL would break AUTH PLAIN).
+fn credential(value: &str) -> Result<String, Reason> {
+    if value.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(value.to_string())
+}
+
+fn domains(root: &mut Section, site: &OutboundSecurity) -> Vec<Domain> {
     let tables = root.tables("domain").unwrap_or_default();
     tables
         .into_iter()
@@ -262,6 +317,7 @@ fn domains(root: &mut Section) -> Vec<Domain> {
             kind: sec.require("kind", text(domain_kind)).unwrap_or(DomainKind::Remote),
             allow_relay: sec.get("allow_relay", boolean).unwrap_or(false),
             route_to: sec.get("route_to", text(validate::relay_host)),
+            outbound_security: sec.table("outbound_security").map(|mut s| outbound_security(&mut s, site)),
         })
         .collect()
 }

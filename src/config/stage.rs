@@ -21,8 +21,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "virtual_server.logging",
     "admin.operators",
     "delivery.reverse_dns_lookup",
-    "delivery.outbound_security",
-    "domain.outbound_security",
     "domain.atrn",
 ];
 
@@ -62,6 +60,8 @@ mod tests {
             ("delivery.remote_port", false),
             ("delivery.reverse_dns_lookup", true),
             ("domain[3].route_to", false),
+            ("domain[3].outbound_security", false),
+            ("delivery.outbound_security", false),
             ("domain[3].atrn", true),
             ("domain[3].name", false),
             ("admin.operators", true),

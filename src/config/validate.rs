@@ -178,6 +178,9 @@ pub fn domains(domains: &[Domain], default_domains: &[&str], errors: &Errors) {
         if d.route_to.is_some() && !remote {
             errors.push(at("route_to"), "only applies to kind = \"remote\"");
         }
+        if d.outbound_security.is_some() && !remote {
+            errors.push(at("outbound_security"), "only applies to kind = \"remote\"");
+        }
         let is_default = default_domains.contains(&d.name.as_str());
         if d.kind == DomainKind::Alias && is_default {
             errors.push(at("kind"), format!("{:?} is the default domain; it cannot be its own alias", d.name));

@@ -278,7 +278,13 @@ mod tests {
     }
 
     fn remote(name: &str, route_to: Option<&str>) -> Domain {
-        Domain { name: name.into(), kind: DomainKind::Remote, allow_relay: false, route_to: route_to.map(String::from) }
+        Domain {
+            name: name.into(),
+            kind: DomainKind::Remote,
+            allow_relay: false,
+            route_to: route_to.map(String::from),
+            outbound_security: None,
+        }
     }
 
     /// A table with route domains, `remote_port = 2525`, and the given smart host settings.
@@ -294,7 +300,13 @@ mod tests {
             remote("*.v6.example", Some("[2001:db8::1]:2525")),
             remote("plain.v6.example", None),
             remote("norelay.example", None),
-            Domain { name: "alias.example".into(), kind: DomainKind::Alias, allow_relay: false, route_to: None },
+            Domain {
+                name: "alias.example".into(),
+                kind: DomainKind::Alias,
+                allow_relay: false,
+                route_to: None,
+                outbound_security: None,
+            },
         ];
         RouteTable::new(&config).unwrap()
     }

@@ -11,6 +11,7 @@ use super::home::{Dispatch, Home};
 use super::job::{Job, JobResult};
 use super::notify::{Notifier, Submit};
 use super::pool::{PoolLimits, Pools, Reporter};
+use super::security::SecurityTable;
 use super::stats::{OutboundStats, ShardStats};
 use crate::config::Config;
 use crate::delivery::retry::Schedule;
@@ -80,7 +81,9 @@ impl Outbound {
             messages_per_connection: d.messages_per_connection,
         };
         let routes = RouteTable::new(config).map_err(|e| format!("routing: {e}"))?;
-        let pools = Pools::new(routes.clone(), parts.resolver, client, limits, parts.global, stats.clone(), report);
+        let security = SecurityTable::new(config);
+        let pools =
+            Pools::new(routes.clone(), parts.resolver, client, security, limits, parts.global, stats.clone(), report);
         let masquerade = (!d.masquerade_domain.is_empty())
             .then(|| (Domains::new(config, &config.server.default_domain), d.masquerade_domain.clone()));
         let notifier = Notifier {

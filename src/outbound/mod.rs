@@ -8,6 +8,7 @@ mod home;
 mod job;
 mod notify;
 mod pool;
+mod security;
 pub mod stats;
 
 pub use cap::GlobalCap;

@@ -2,6 +2,9 @@
 //! while `queued > open × messages_per_connection`, within `connections_per_domain` and the
 //! global cap. Every route has exactly one owner shard (its first hop's), so these limits are
 //! exact per route.
+//!
+//! A domain with its own `outbound_security` gets pools of its own, apart from other domains
+//! that share its route (their connections do not negotiate the same way).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -11,8 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cap::GlobalCap;
-use super::client::{ClientConfig, ClientError, Outgoing, RcptOutcome, SmtpClient};
+use super::client::{ClientConfig, ClientError, Outgoing, RcptOutcome, Security, SmtpClient};
 use super::job::{Job, JobResult, Outcome};
+use super::security::SecurityTable;
 use super::stats::ShardStats;
 use crate::delivery::route::{Hop, Route, RouteTable};
 use crate::dns::{DnsError, Resolver};
@@ -36,21 +40,28 @@ pub type Reporter = Rc<dyn Fn(usize, JobResult)>;
 struct Pool {
     route: Route,
     domain: String,
+    /// What its connections negotiate (STARTTLS, AUTH).
+    security: Security,
     queue: RefCell<VecDeque<Job>>,
     open: Cell<u32>,
 }
+
+/// A pool's identity: its route and, for a domain with its own `outbound_security`, that entry.
+type PoolKey = (Route, Option<String>);
 
 /// All pools owned by this shard.
 pub struct Pools {
     routes: RouteTable,
     resolver: Resolver,
     client: ClientConfig,
+    security: SecurityTable,
     limits: PoolLimits,
     global: Arc<GlobalCap>,
     stats: Rc<ShardStats>,
     report: Reporter,
     /// Keyed by route: routes sharing a first hop may differ in their fallbacks.
-    pools: RefCell<HashMap<Route, Rc<Pool>>>,
+    /// By route and, for a domain with its own `outbound_security`, the entry that applies.
+    pools: RefCell<HashMap<PoolKey, Rc<Pool>>>,
     starved: RefCell<Vec<Weak<Pool>>>,
     /// A task polls the starved pools (one at most).
     polling: Cell<bool>,
@@ -63,6 +74,7 @@ impl Pools {
         routes: RouteTable,
         resolver: Resolver,
         client: ClientConfig,
+        security: SecurityTable,
         limits: PoolLimits,
         global: Arc<GlobalCap>,
         stats: Rc<ShardStats>,
@@ -72,6 +84,7 @@ impl Pools {
             routes,
             resolver,
             client,
+            security,
             limits,
             global,
             stats,
@@ -101,12 +114,14 @@ impl Pools {
                 return;
             }
         };
+        let (security, entry) = self.security.lookup(&job.domain);
         let pool = self
             .pools
             .borrow_mut()
-            .entry(route.clone())
+            .entry((route.clone(), entry))
             .or_insert_with(|| {
-                Rc::new(Pool { route, domain: job.domain.clone(), queue: RefCell::default(), open: Cell::new(0) })
+                let (domain, security) = (job.domain.clone(), security.clone());
+                Rc::new(Pool { route, domain, security, queue: RefCell::default(), open: Cell::new(0) })
             })
             .clone();
         pool.queue.borrow_mut().push_back(job);
@@ -171,10 +186,11 @@ impl Pools {
     async fn connection(self: Rc<Self>, pool: Rc<Pool>) {
         let key = pool.route.key();
         tracing::debug!(destination = %key, open = pool.open.get(), "connecting");
-        match self.connect(&pool.route).await {
+        match self.connect(&pool.route, &pool.security).await {
             Ok((client, remote)) => {
+                let encrypted = client.is_encrypted();
                 let sent = self.send_jobs(&pool, client, &remote).await;
-                tracing::debug!(destination = %key, %remote, sent, "connection closed");
+                tracing::debug!(destination = %key, %remote, encrypted, sent, "connection closed");
             }
             Err(failure) => {
                 tracing::info!(destination = %key, ?failure, "no connection");
@@ -260,11 +276,11 @@ impl Pools {
         }
     }
 
-    /// Resolves the route's hops in order and connects to the first address that answers.
-    /// The failure is that of the last attempt; a permanent DNS answer (NXDOMAIN, null MX)
-    /// stays permanent only when every hop got one, so another hop that was merely down
-    /// keeps the mail in the queue.
-    async fn connect(&self, route: &Route) -> Result<(SmtpClient, String), Outcome> {
+    /// Resolves the route's hops in order and connects to the first address that answers and
+    /// negotiates what `security` asks. The failure is that of the last attempt; a permanent DNS
+    /// answer (NXDOMAIN, null MX) stays permanent only when every hop got one, so another hop
+    /// that was merely down keeps the mail in the queue.
+    async fn connect(&self, route: &Route, security: &Security) -> Result<(SmtpClient, String), Outcome> {
         let mut last = temporary("4.4.1", "no route to the destination", None);
         let mut all_permanent = true;
         for hop in &route.hops {
@@ -286,7 +302,7 @@ impl Pools {
             };
             all_permanent = false;
             for (name, addr) in targets {
-                match SmtpClient::connect(addr, &self.client).await {
+                match SmtpClient::connect(addr, &name, &self.client, security).await {
                     Ok(client) => return Ok((client, name)),
                     Err(e) => last = client_failure(&e, &name),
                 }
@@ -342,10 +358,10 @@ fn rcpt_outcome(outcome: RcptOutcome, remote: &str) -> Option<Outcome> {
 }
 
 fn client_failure(e: &ClientError, remote: &str) -> Outcome {
-    let remote = Some(remote.to_string());
+    let (status, diagnostic, remote) = (e.status(), e.to_string(), Some(remote.to_string()));
     if e.is_permanent() {
-        Outcome::Permanent { status: "5.4.0".into(), diagnostic: e.to_string(), remote }
+        Outcome::Permanent { status, diagnostic, remote }
     } else {
-        Outcome::Temporary { status: "4.4.1".into(), diagnostic: e.to_string(), remote }
+        Outcome::Temporary { status, diagnostic, remote }
     }
 }

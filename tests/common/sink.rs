@@ -1,12 +1,30 @@
 //! A recording SMTP sink for outbound tests: std threads on a loopback address, with the
-//! faults tests need (temporary / permanent refusals, a recipient limit, slow replies), and a
-//! record of every connection and message so limits can be checked.
+//! faults tests need (temporary / permanent refusals, a recipient limit, slow replies), an
+//! optional STARTTLS (rustls), and a record of every connection and message so limits can be
+//! checked.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+/// A server configuration with a fresh self-signed certificate for `sink.test`.
+pub fn tls_config() -> Arc<ServerConfig> {
+    let certified = rcgen::generate_simple_self_signed(vec!["sink.test".to_string()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    Arc::new(config)
+}
 
 /// How the sink answers.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +39,8 @@ pub struct Behaviour {
     pub data_delay: Duration,
     /// Do not offer PIPELINING.
     pub no_pipelining: bool,
+    /// Offer STARTTLS with this configuration.
+    pub tls: Option<Arc<ServerConfig>>,
 }
 
 /// One message as received.
@@ -30,6 +50,8 @@ pub struct Received {
     pub from: String,
     pub to: Vec<String>,
     pub data: String,
+    /// The message came over TLS.
+    pub tls: bool,
 }
 
 #[derive(Debug, Default)]
@@ -106,14 +128,52 @@ fn accept_loop(listener: TcpListener, behaviour: Behaviour, record: Arc<Mutex<Re
     }
 }
 
+/// One connection's stream, in clear or encrypted after STARTTLS.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// The encrypted stream after `220` to STARTTLS; what was buffered in clear is dropped.
+fn starttls(reader: BufReader<Conn>, config: &Arc<ServerConfig>) -> std::io::Result<BufReader<Conn>> {
+    let Conn::Plain(tcp) = reader.into_inner() else { return Err(std::io::ErrorKind::InvalidInput.into()) };
+    let conn = ServerConnection::new(config.clone()).map_err(std::io::Error::other)?;
+    Ok(BufReader::new(Conn::Tls(Box::new(StreamOwned::new(conn, tcp)))))
+}
+
 /// Serves one connection; `Ok(true)` when it ended with QUIT (already uncounted).
 fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) -> std::io::Result<bool> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut out = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    out.write_all(b"220 sink.test ESMTP\r\n")?;
+    let mut reader = BufReader::new(Conn::Plain(stream));
+    reader.get_mut().write_all(b"220 sink.test ESMTP\r\n")?;
     let (mut from, mut to) = (String::new(), Vec::<String>::new());
+    let mut tls = false;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -123,7 +183,13 @@ fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) 
         let upper = line.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
             let pipelining = if b.no_pipelining { "" } else { "250-PIPELINING\r\n" };
-            format!("250-sink.test\r\n{pipelining}250-8BITMIME\r\n250 SIZE 100000000\r\n")
+            let starttls = if b.tls.is_some() && !tls { "250-STARTTLS\r\n" } else { "" };
+            format!("250-sink.test\r\n{pipelining}{starttls}250-8BITMIME\r\n250 SIZE 100000000\r\n")
+        } else if let (true, Some(config), false) = (upper.starts_with("STARTTLS"), &b.tls, tls) {
+            reader.get_mut().write_all(b"220 2.0.0 ready\r\n")?;
+            reader = starttls(reader, config)?;
+            (tls, from, to) = (true, String::new(), Vec::new());
+            continue;
         } else if upper.starts_with("HELO") || upper.starts_with("RSET") || upper.starts_with("NOOP") {
             from.clear();
             to.clear();
@@ -146,7 +212,7 @@ fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) 
             if to.is_empty() {
                 "554 5.5.1 no valid recipients\r\n".into()
             } else {
-                out.write_all(b"354 go ahead\r\n")?;
+                reader.get_mut().write_all(b"354 go ahead\r\n")?;
                 let data = read_data(&mut reader)?;
                 std::thread::sleep(b.data_delay);
                 let mut r = record.lock().unwrap();
@@ -155,18 +221,19 @@ fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) 
                     "451 4.3.0 try again later\r\n".into()
                 } else {
                     r.per_connection[conn] += 1;
-                    r.messages.push(Received { connection: conn, from: from.clone(), to: to.clone(), data });
+                    let (from, to) = (from.clone(), to.clone());
+                    r.messages.push(Received { connection: conn, from, to, data, tls });
                     "250 2.0.0 queued\r\n".into()
                 }
             }
         } else if upper.starts_with("QUIT") {
             record.lock().unwrap().open -= 1;
-            let _ = out.write_all(b"221 2.0.0 bye\r\n");
+            let _ = reader.get_mut().write_all(b"221 2.0.0 bye\r\n");
             return Ok(true);
         } else {
             "500 5.5.1 unknown\r\n".into()
         };
-        out.write_all(reply.as_bytes())?;
+        reader.get_mut().write_all(reply.as_bytes())?;
     }
 }
 

@@ -255,12 +255,7 @@ fn later_stage_keys_are_refused() {
         ("[logging]\nenabled = true", "logging"),
         ("[admin]\noperators = []", "admin.operators"),
         ("[delivery]\nreverse_dns_lookup = false", "delivery.reverse_dns_lookup"),
-        ("[delivery.outbound_security]\ntls = true", "delivery.outbound_security"),
         ("[[domain]]\nname = \"p.example\"\nkind = \"remote\"\natrn = []", "domain[0].atrn"),
-        (
-            "[[domain]]\nname = \"p.example\"\nkind = \"remote\"\noutbound_security = { tls = true }",
-            "domain[0].outbound_security",
-        ),
         ("[relay]\nlist = [\"domain:example.net\"]", "relay.list[0]"),
     ];
     for (text, path) in cases {
@@ -365,5 +360,32 @@ fn route_to_forms() {
     ];
     for (route, reason) in bad {
         assert_error(&entry(route), "domain[0].route_to", reason);
+    }
+}
+
+#[test]
+fn outbound_security_errors_have_key_paths() {
+    let site = |keys: &str| format!("[delivery.outbound_security]\n{keys}");
+    let domain = |kind: &str, table: &str| {
+        format!("[[domain]]\nname = \"p.example\"\nkind = \"{kind}\"\noutbound_security = {{ {table} }}")
+    };
+    let cases: Vec<(String, &str, &str)> = vec![
+        (site("auth = \"ntlm\""), "delivery.outbound_security.auth", "\"basic\""),
+        (site("auth = \"basic\""), "delivery.outbound_security.auth", "username"),
+        (site("auth = \"basic\"\nusername = \"\""), "delivery.outbound_security.username", "non-empty"),
+        (site("username = \"a\\u0000b\""), "delivery.outbound_security.username", "control"),
+        (site("tls = \"yes\""), "delivery.outbound_security.tls", "true or false"),
+        (site("colour = 1"), "delivery.outbound_security.colour", "unknown key"),
+        ("[delivery]\noutbound_security = 1".into(), "delivery.outbound_security", "expected a table"),
+        (domain("alias", "tls = true"), "domain[0].outbound_security", "remote"),
+        (domain("remote", "auth = \"basic\""), "domain[0].outbound_security.auth", "username"),
+        (domain("remote", "tls = 1"), "domain[0].outbound_security.tls", "true or false"),
+        (domain("remote", "password_file = \"x\""), "domain[0].outbound_security.password_file", "unknown key"),
+    ];
+    for (text, path, reason) in cases {
+        let errors = errors_of(&text);
+        assert_eq!(errors.len(), 1, "{text}: {errors:#?}");
+        assert_eq!(errors[0].path, path, "{text}");
+        assert!(errors[0].reason.contains(reason), "{text}: {errors:#?}");
     }
 }

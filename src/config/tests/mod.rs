@@ -322,3 +322,30 @@ fn load_reads_a_file_or_reports_one_error() {
     assert_eq!(errors[0].path, "<file>");
     assert!(errors[0].reason.contains("missing.toml"), "{}", errors[0].reason);
 }
+
+#[test]
+fn outbound_security_defaults_and_domain_overrides_key_by_key() {
+    let config = parse("").unwrap();
+    let anonymous = OutboundSecurity {
+        auth: AuthMode::Anonymous,
+        username: String::new(),
+        password: String::new(),
+        tls: false,
+        allow_plaintext_auth: false,
+    };
+    assert_eq!(config.delivery.outbound_security, anonymous);
+    let text = "[delivery.outbound_security]\nauth = \"basic\"\nusername = \"u\"\npassword = \"p\"\n\
+                [[domain]]\nname = \"a.example\"\nkind = \"remote\"\n\
+                outbound_security = { tls = true, allow_plaintext_auth = true }\n\
+                [[domain]]\nname = \"*.b.example\"\nkind = \"remote\"\noutbound_security = { auth = \"anonymous\" }\n\
+                [[domain]]\nname = \"c.example\"\nkind = \"remote\"\n";
+    let config = parse(text).unwrap();
+    let site = OutboundSecurity { auth: AuthMode::Basic, username: "u".into(), password: "p".into(), ..anonymous };
+    assert_eq!(config.delivery.outbound_security, site);
+    let a = OutboundSecurity { tls: true, allow_plaintext_auth: true, ..site.clone() };
+    assert_eq!(config.domains[0].outbound_security, Some(a));
+    let b = OutboundSecurity { auth: AuthMode::Anonymous, ..site };
+    assert_eq!(config.domains[1].outbound_security, Some(b));
+    assert_eq!(config.domains[2].outbound_security, None);
+    assert!(!format!("{config:?}").contains("\"p\""), "Debug hides the password");
+}

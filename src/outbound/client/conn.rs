@@ -1,17 +1,22 @@
 //! One outbound SMTP connection over a glommio `TcpStream`: greeting, EHLO (HELO fallback),
-//! transactions with or without pipelining, RSET after refusals, QUIT.
+//! STARTTLS and AUTH as the [`Security`] says, transactions with or without pipelining, RSET
+//! after refusals, QUIT.
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_rustls::TlsConnector;
 use glommio::net::TcpStream;
 
+use super::auth::{self, Mechanism};
 use super::ehlo::Capabilities;
 use super::error::{ClientError, Stage};
 use super::plan::{self, Delivery, Outgoing, RcptOutcome, Tally};
 use super::reply::ReplyParser;
+use super::security::{Credentials, Security};
+use super::stream::Stream;
 use crate::proto::reply::Reply;
 
 /// Size of the fixed read buffer (replies are short; longer ones stream through the parser).
@@ -36,7 +41,7 @@ pub struct ClientConfig {
 /// An open SMTP session with one server, ready for transactions.
 #[derive(Debug)]
 pub struct SmtpClient {
-    stream: TcpStream,
+    stream: Stream,
     addr: SocketAddr,
     command_timeout: Duration,
     data_timeout: Duration,
@@ -53,8 +58,19 @@ pub struct SmtpClient {
 }
 
 impl SmtpClient {
-    /// Connects, reads the greeting and says EHLO (HELO when EHLO is refused with `5xx`).
-    pub async fn connect(addr: SocketAddr, cfg: &ClientConfig) -> Result<SmtpClient, ClientError> {
+    /// Connects, reads the greeting, says EHLO (HELO when EHLO is refused with `5xx`), then
+    /// negotiates STARTTLS and AUTH as `security` says. `name` is the server's host name (or
+    /// IP address), checked against its certificate when the policy verifies certificates.
+    ///
+    /// STARTTLS is used whenever offered; after the handshake everything read before it is
+    /// discarded and EHLO is said again (RFC 3207). A handshake failure is a temporary error:
+    /// the client does not fall back to a clear-text connection.
+    pub async fn connect(
+        addr: SocketAddr,
+        name: &str,
+        cfg: &ClientConfig,
+        security: &Security,
+    ) -> Result<SmtpClient, ClientError> {
         let stream = TcpStream::connect_timeout(addr, cfg.connect_timeout).await.map_err(|e| {
             let source = io::Error::from(e);
             if source.kind() == io::ErrorKind::TimedOut {
@@ -64,7 +80,22 @@ impl SmtpClient {
             }
         })?;
         stream.set_nodelay(true).map_err(|e| ClientError::Io { addr, stage: Stage::Connect, source: e.into() })?;
-        let mut client = SmtpClient {
+        let mut client = SmtpClient::new(Stream::Plain(stream), addr, cfg);
+        let banner = client.read_reply(Stage::Banner).await?;
+        if !plan::is_success(&banner) {
+            return Err(ClientError::Banner { addr, reply: banner });
+        }
+        client.banner = banner;
+        client.hello(&cfg.helo_name).await?;
+        let mut client = client.starttls(name, cfg, security).await?;
+        if let Some(credentials) = &security.auth {
+            client.authenticate(credentials).await?;
+        }
+        Ok(client)
+    }
+
+    fn new(stream: Stream, addr: SocketAddr, cfg: &ClientConfig) -> SmtpClient {
+        SmtpClient {
             stream,
             addr,
             command_timeout: cfg.command_timeout,
@@ -78,17 +109,11 @@ impl SmtpClient {
             end: 0,
             out: Vec::with_capacity(1024),
             usable: true,
-        };
-        client.greet(&cfg.helo_name).await?;
-        Ok(client)
+        }
     }
 
-    async fn greet(&mut self, helo_name: &str) -> Result<(), ClientError> {
-        let banner = self.read_reply(Stage::Banner).await?;
-        if !plan::is_success(&banner) {
-            return Err(ClientError::Banner { addr: self.addr, reply: banner });
-        }
-        self.banner = banner;
+    /// EHLO, or HELO when EHLO is refused with `5xx`.
+    async fn hello(&mut self, helo_name: &str) -> Result<(), ClientError> {
         let ehlo = self.command(format!("EHLO {helo_name}\r\n").as_bytes(), Stage::Ehlo).await?;
         if plan::is_success(&ehlo) {
             self.caps = Capabilities::from_ehlo(&ehlo);
@@ -104,15 +129,79 @@ impl SmtpClient {
         Ok(())
     }
 
+    /// STARTTLS when offered; the encrypted session (after a new EHLO), or this one when TLS
+    /// is not offered or refused and the policy does not need it.
+    async fn starttls(
+        mut self,
+        name: &str,
+        cfg: &ClientConfig,
+        security: &Security,
+    ) -> Result<SmtpClient, ClientError> {
+        let addr = self.addr;
+        let needed = security.tls_needed();
+        if !self.caps.starttls {
+            let Some(because) = needed else { return Ok(self) };
+            self.quit().await;
+            return Err(ClientError::TlsUnavailable { addr, because });
+        }
+        let reply = self.command(b"STARTTLS\r\n", Stage::StartTls).await?;
+        if reply.code != 220 {
+            return match needed {
+                None => Ok(self),
+                Some(_) => Err(ClientError::StartTls { addr, reply }),
+            };
+        }
+        let SmtpClient { stream: Stream::Plain(tcp), banner, .. } = self else {
+            let source = io::Error::other("STARTTLS on an encrypted connection");
+            return Err(ClientError::Handshake { addr, source });
+        };
+        let server_name = Security::server_name(name, addr.ip());
+        let connector = TlsConnector::from(security.tls.config());
+        let tls =
+            connector.connect(server_name, tcp).await.map_err(|source| ClientError::Handshake { addr, source })?;
+        let mut client = SmtpClient::new(Stream::Tls(Box::new(tls)), addr, cfg);
+        client.banner = banner;
+        client.hello(&cfg.helo_name).await?;
+        Ok(client)
+    }
+
+    /// AUTH PLAIN when offered, else AUTH LOGIN. Refusals and a server offering neither are
+    /// errors (permanent for `5xx`: the configured credentials do not work there).
+    async fn authenticate(&mut self, credentials: &Credentials) -> Result<(), ClientError> {
+        let reply = match auth::choose(&self.caps) {
+            Some(Mechanism::Plain) => self.command(auth::plain_command(credentials).as_bytes(), Stage::Auth).await?,
+            Some(Mechanism::Login) => {
+                let mut reply = self.command(b"AUTH LOGIN\r\n", Stage::Auth).await?;
+                for secret in [&credentials.username, &credentials.password] {
+                    if reply.code != 334 {
+                        break;
+                    }
+                    reply = self.command(auth::login_line(secret).as_bytes(), Stage::Auth).await?;
+                }
+                reply
+            }
+            None => return Err(ClientError::AuthUnavailable { addr: self.addr }),
+        };
+        if !plan::is_success(&reply) {
+            return Err(ClientError::AuthRefused { addr: self.addr, reply });
+        }
+        Ok(())
+    }
+
     /// The server's greeting.
     pub fn banner(&self) -> &Reply {
         &self.banner
     }
 
-    /// What the server offered in its EHLO reply (nothing after a HELO fallback). STARTTLS and
-    /// AUTH are parsed here for the layer that will negotiate them.
+    /// What the server offered in its last EHLO reply (the one after STARTTLS when TLS is
+    /// on; nothing after a HELO fallback).
     pub fn capabilities(&self) -> &Capabilities {
         &self.caps
+    }
+
+    /// Whether the session runs over TLS.
+    pub fn is_encrypted(&self) -> bool {
+        self.stream.is_tls()
     }
 
     /// The server's address.
@@ -289,7 +378,10 @@ impl SmtpClient {
         if stage != Stage::Body {
             self.arm(self.command_timeout, stage)?;
         }
-        let result = self.stream.write_all(&self.out).await;
+        let result = match self.stream.write_all(&self.out).await {
+            Ok(()) => self.stream.flush().await,
+            Err(e) => Err(e),
+        };
         self.out.clear();
         result.map_err(|e| self.io_error(stage, e))
     }
@@ -324,7 +416,8 @@ impl SmtpClient {
     /// Sets the socket's read and write timeouts to `timeout` (when they differ).
     fn arm(&mut self, timeout: Duration, stage: Stage) -> Result<(), ClientError> {
         if self.armed != Some(timeout) {
-            let set = self.stream.set_read_timeout(Some(timeout)).and(self.stream.set_write_timeout(Some(timeout)));
+            let tcp = self.stream.tcp();
+            let set = tcp.set_read_timeout(Some(timeout)).and(tcp.set_write_timeout(Some(timeout)));
             set.map_err(|e| ClientError::Io { addr: self.addr, stage, source: e.into() })?;
             self.armed = Some(timeout);
         }

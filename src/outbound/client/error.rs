@@ -16,6 +16,10 @@ pub enum Stage {
     Banner,
     Ehlo,
     Helo,
+    /// The `STARTTLS` command and the TLS handshake.
+    StartTls,
+    /// The `AUTH` exchange.
+    Auth,
     Mail,
     Rcpt,
     /// The `DATA` command and its `354`.
@@ -35,6 +39,8 @@ impl fmt::Display for Stage {
             Stage::Banner => "banner",
             Stage::Ehlo => "EHLO",
             Stage::Helo => "HELO",
+            Stage::StartTls => "STARTTLS",
+            Stage::Auth => "AUTH",
             Stage::Mail => "MAIL",
             Stage::Rcpt => "RCPT",
             Stage::Data => "DATA",
@@ -46,8 +52,9 @@ impl fmt::Display for Stage {
     }
 }
 
-/// Why a connection (or the transaction on it) failed as a whole. Only a `5xx` banner or HELO
-/// refusal is permanent; everything else is worth a retry later or elsewhere.
+/// Why a connection (or the transaction on it) failed as a whole. Permanent: a `5xx` banner,
+/// HELO, STARTTLS or AUTH refusal, a server without the STARTTLS the policy needs, a server
+/// without a usable AUTH mechanism. Everything else is worth a retry later or elsewhere.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The TCP connection could not be made (refused, unreachable, ...).
@@ -74,17 +81,61 @@ pub enum ClientError {
     /// EHLO was refused with `4xx`, or EHLO and then HELO with `5xx`.
     #[error("{addr} refused EHLO/HELO: {}", reply_text(.reply))]
     Greeting { addr: SocketAddr, reply: Reply },
+    /// The server does not offer STARTTLS (or it was refused before) and the policy needs TLS.
+    #[error("{addr} does not offer STARTTLS and {because}")]
+    TlsUnavailable { addr: SocketAddr, because: &'static str },
+    /// The server answered STARTTLS with something else than `220` while TLS is needed.
+    #[error("{addr} refused STARTTLS: {}", reply_text(.reply))]
+    StartTls { addr: SocketAddr, reply: Reply },
+    /// The TLS handshake failed (bad certificate, no common parameters, broken connection).
+    #[error("{addr}: TLS handshake failed: {source}")]
+    Handshake { addr: SocketAddr, source: io::Error },
+    /// Credentials are configured but the server offers neither AUTH PLAIN nor AUTH LOGIN.
+    #[error("{addr} offers no AUTH PLAIN or LOGIN for the configured credentials")]
+    AuthUnavailable { addr: SocketAddr },
+    /// The server refused the credentials (`535` is permanent: they are wrong).
+    #[error("{addr} refused authentication: {}", reply_text(.reply))]
+    AuthRefused { addr: SocketAddr, reply: Reply },
     /// `send` was called after the connection failed or the server closed it.
     #[error("{addr}: the connection cannot carry another message")]
     NotUsable { addr: SocketAddr },
 }
 
 impl ClientError {
-    /// Whether retrying this server later is pointless (a `5xx` banner or HELO refusal).
+    /// Whether retrying this server later is pointless.
     pub fn is_permanent(&self) -> bool {
         match self {
-            ClientError::Banner { reply, .. } | ClientError::Greeting { reply, .. } => reply.code >= 500,
+            ClientError::Banner { reply, .. }
+            | ClientError::Greeting { reply, .. }
+            | ClientError::StartTls { reply, .. }
+            | ClientError::AuthRefused { reply, .. } => reply.code >= 500,
+            ClientError::TlsUnavailable { .. } | ClientError::AuthUnavailable { .. } => true,
             _ => false,
+        }
+    }
+
+    /// The enhanced status code the failure is reported with: the server's own for a refused
+    /// STARTTLS or AUTH, `5.7.10` (encryption needed) when TLS is missing, else a generic one.
+    pub fn status(&self) -> String {
+        let permanent = self.is_permanent();
+        let generic = match self {
+            ClientError::TlsUnavailable { .. } => "5.7.10",
+            ClientError::AuthUnavailable { .. } => "5.7.0",
+            ClientError::StartTls { .. } | ClientError::Handshake { .. } | ClientError::AuthRefused { .. } => {
+                if permanent {
+                    "5.7.0"
+                } else {
+                    "4.7.0"
+                }
+            }
+            _ if permanent => "5.4.0",
+            _ => "4.4.1",
+        };
+        match self {
+            ClientError::StartTls { reply, .. } | ClientError::AuthRefused { reply, .. } => {
+                reply.status.map_or_else(|| generic.to_string(), |s| s.to_string())
+            }
+            _ => generic.to_string(),
         }
     }
 
@@ -92,7 +143,9 @@ impl ClientError {
     pub fn reply(&self) -> Option<&Reply> {
         match self {
             ClientError::Closing { reply, .. } | ClientError::Banner { reply, .. } => Some(reply),
-            ClientError::Greeting { reply, .. } => Some(reply),
+            ClientError::Greeting { reply, .. }
+            | ClientError::StartTls { reply, .. }
+            | ClientError::AuthRefused { reply, .. } => Some(reply),
             _ => None,
         }
     }
@@ -108,6 +161,11 @@ impl ClientError {
             | ClientError::Closing { addr, .. }
             | ClientError::Banner { addr, .. }
             | ClientError::Greeting { addr, .. }
+            | ClientError::TlsUnavailable { addr, .. }
+            | ClientError::StartTls { addr, .. }
+            | ClientError::Handshake { addr, .. }
+            | ClientError::AuthUnavailable { addr }
+            | ClientError::AuthRefused { addr, .. }
             | ClientError::NotUsable { addr } => *addr,
         }
     }
@@ -122,6 +180,10 @@ impl ClientError {
             | ClientError::Protocol { stage, .. }
             | ClientError::Closing { stage, .. } => Some(*stage),
             ClientError::Banner { .. } => Some(Stage::Banner),
+            ClientError::TlsUnavailable { .. } | ClientError::StartTls { .. } | ClientError::Handshake { .. } => {
+                Some(Stage::StartTls)
+            }
+            ClientError::AuthUnavailable { .. } | ClientError::AuthRefused { .. } => Some(Stage::Auth),
             ClientError::Greeting { .. } | ClientError::NotUsable { .. } => None,
         }
     }

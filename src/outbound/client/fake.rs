@@ -1,15 +1,21 @@
 //! A scripted SMTP server on a std thread for the client's end-to-end tests: it reads and
-//! answers as told and records exactly what it received and when.
+//! answers as told (STARTTLS included, with a rustls server) and records exactly what it
+//! received, when, and from which line on it was encrypted.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 
 /// How long the fake waits for the client before it gives up (the test then fails on its record).
 const PATIENCE: Duration = Duration::from_secs(5);
 
 /// One step of the server's script.
+#[derive(Clone)]
 pub(super) enum Act {
     /// Write these bytes.
     Say(&'static str),
@@ -19,7 +25,32 @@ pub(super) enum Act {
     Data,
     /// Say nothing; read until the client closes.
     WaitClose,
+    /// Do the server side of a TLS handshake; everything after it is encrypted.
+    Tls(Arc<ServerConfig>),
 }
+
+/// A self-signed certificate for `mx.test` and `127.0.0.1`: the server's configuration and a
+/// root store that trusts it.
+pub(super) fn tls_pair() -> (Arc<ServerConfig>, Arc<RootCertStore>) {
+    let names = vec!["mx.test".to_string(), "127.0.0.1".to_string()];
+    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
+    let cert: CertificateDer<'static> = certified.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.key_pair.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .expect("server config");
+    let mut roots = RootCertStore::empty();
+    roots.add(cert).expect("root");
+    (Arc::new(config), Arc::new(roots))
+}
+
+/// The fake's side of the connection, encrypted or not.
+trait Io: Read + Write + Send {}
+impl<T: Read + Write + Send> Io for T {}
 
 /// When a line's last byte arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +70,8 @@ pub(super) struct Transcript {
     pub data: Vec<Vec<u8>>,
     /// Bytes received after the script ended, until the client closed.
     pub trailing: Vec<u8>,
+    /// How many lines had arrived when the TLS handshake completed (`None`: never).
+    pub tls_from: Option<usize>,
 }
 
 impl Transcript {
@@ -58,10 +91,11 @@ impl Fake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let thread = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().expect("accept");
-            stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-            let mut peer =
-                Peer { stream, pending: Vec::new(), base: 0, marks: Vec::new(), says: 0, t: Transcript::default() };
+            let (tcp, _) = listener.accept().expect("accept");
+            tcp.set_read_timeout(Some(PATIENCE)).expect("timeout");
+            let stream = Box::new(tcp.try_clone().expect("clone"));
+            let t = Transcript::default();
+            let mut peer = Peer { tcp, stream, pending: Vec::new(), base: 0, marks: Vec::new(), says: 0, t };
             peer.play(script);
             peer.t
         });
@@ -75,7 +109,8 @@ impl Fake {
 }
 
 struct Peer {
-    stream: TcpStream,
+    tcp: TcpStream,
+    stream: Box<dyn Io>,
     pending: Vec<u8>,
     /// Stream offset of `pending[0]`.
     base: usize,
@@ -96,6 +131,7 @@ impl Peer {
                 Act::Lines(n) => (0..n).all(|_| self.line()),
                 Act::Data => self.data(),
                 Act::WaitClose => false,
+                Act::Tls(config) => self.tls(config),
             };
             if !done {
                 break;
@@ -103,6 +139,20 @@ impl Peer {
         }
         while self.fill() {}
         self.t.trailing = std::mem::take(&mut self.pending);
+    }
+
+    /// Replaces the stream with a TLS one once the handshake is done; false when it failed.
+    fn tls(&mut self, config: Arc<ServerConfig>) -> bool {
+        assert!(self.pending.is_empty(), "the client sent bytes before the handshake");
+        let (Ok(mut conn), Ok(mut tcp)) = (ServerConnection::new(config), self.tcp.try_clone()) else { return false };
+        while conn.is_handshaking() {
+            if conn.complete_io(&mut tcp).is_err() {
+                return false;
+            }
+        }
+        self.stream = Box::new(StreamOwned::new(conn, tcp));
+        self.t.tls_from = Some(self.t.lines.len());
+        true
     }
 
     fn line(&mut self) -> bool {

@@ -7,17 +7,17 @@ use std::time::{Duration, Instant};
 use glommio::{LocalExecutorBuilder, Placement};
 
 use super::fake::{Act, Arrival, Fake, Transcript};
-use super::{ClientConfig, ClientError, Delivery, Outgoing, RcptOutcome, SmtpClient, Stage};
+use super::{ClientConfig, ClientError, Delivery, Outgoing, RcptOutcome, Security, SmtpClient, Stage};
 use crate::proto::reply::{Reply, Status};
 
 use Act::{Data, Lines, Say, WaitClose};
 
-const BANNER: &str = "220 mx.test ESMTP\r\n";
-const EHLO_FULL: &str = "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n";
+pub(super) const BANNER: &str = "220 mx.test ESMTP\r\n";
+pub(super) const EHLO_FULL: &str = "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n";
 const EHLO_PLAIN: &str = "250-mx.test\r\n250 HELP\r\n";
-const BODY: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
+pub(super) const BODY: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
 
-fn cfg(command_timeout: Duration) -> ClientConfig {
+pub(super) fn cfg(command_timeout: Duration) -> ClientConfig {
     ClientConfig {
         helo_name: "client.example.net".into(),
         connect_timeout: Duration::from_secs(2),
@@ -26,7 +26,7 @@ fn cfg(command_timeout: Duration) -> ClientConfig {
     }
 }
 
-fn on_executor<F, Fut, T>(f: F) -> T
+pub(super) fn on_executor<F, Fut, T>(f: F) -> T
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = T> + 'static,
@@ -58,7 +58,9 @@ where
     let fake = Fake::start(acts);
     let addr = fake.addr;
     let out = on_executor(move || async move {
-        let client = SmtpClient::connect(addr, &cfg(Duration::from_secs(2))).await.expect("connect");
+        let client = SmtpClient::connect(addr, "mx.test", &cfg(Duration::from_secs(2)), &Security::opportunistic())
+            .await
+            .expect("connect");
         let (out, client) = f(client).await;
         client.quit().await;
         out
@@ -309,7 +311,9 @@ fn connect_error(acts: Vec<Act>, command_timeout: Duration) -> (ClientError, Dur
     let addr = fake.addr;
     let (error, took) = on_executor(move || async move {
         let started = Instant::now();
-        let error = SmtpClient::connect(addr, &cfg(command_timeout)).await.expect_err("must fail");
+        let error = SmtpClient::connect(addr, "mx.test", &cfg(command_timeout), &Security::opportunistic())
+            .await
+            .expect_err("must fail");
         (error, started.elapsed())
     });
     (error, took, fake.finish())
@@ -361,7 +365,9 @@ fn connect_refused_is_a_temporary_connect_error() {
         listener.local_addr().expect("addr")
     };
     let error = on_executor(move || async move {
-        SmtpClient::connect(addr, &cfg(Duration::from_secs(1))).await.expect_err("nobody listens")
+        SmtpClient::connect(addr, "mx.test", &cfg(Duration::from_secs(1)), &Security::opportunistic())
+            .await
+            .expect_err("nobody listens")
     });
     assert!(matches!(error, ClientError::Connect { .. }), "{error:?}");
     assert_eq!(error.addr(), addr);
@@ -418,7 +424,10 @@ fn failing_send(acts: Vec<Act>) -> (ClientError, bool, ClientError, Transcript) 
     let fake = Fake::start(acts);
     let addr = fake.addr;
     let (error, usable, again) = on_executor(move || async move {
-        let mut client = SmtpClient::connect(addr, &cfg(Duration::from_millis(300))).await.expect("connect");
+        let mut client =
+            SmtpClient::connect(addr, "mx.test", &cfg(Duration::from_millis(300)), &Security::opportunistic())
+                .await
+                .expect("connect");
         let msg = Outgoing { reverse_path: "s@x", recipients: &["r@y"], body: BODY, eight_bit: false, smtputf8: false };
         let error = client.send(&msg).await.expect_err("must fail");
         let usable = client.is_usable();
