@@ -76,14 +76,16 @@ TOML
 TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
 TERN_PID=$!
 banner() { timeout 1 bash -c "exec 3<>/dev/tcp/$IP/$1 && head -c 4 <&3" 2>/dev/null; }
-wait_until test "$(banner $TERN_PORT)" = "220 "
+greets() { [ "$(banner "$1")" = "220 " ]; }
+wait_until greets $TERN_PORT
 metric() { curl -s "http://$IP:$ADMIN_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 tern_empty() { [ "$(metric tern_queue_messages)" = 0 ]; }
 T=$(now); source_to $TERN_PORT; TERN_ACCEPT=$(since "$T"); wait_until tern_empty; TERN_E2E=$(since "$T")
 SENT=$(metric 'tern_messages_sent_total{domain="remote.example"}')
 kill $TERN_PID; wait $TERN_PID 2>/dev/null || true; unset TERN_PID
 
-# Postfix: a throwaway instance relaying everything from loopback to the sink.
+# Postfix: a throwaway instance relaying everything from loopback to the sink (its smtpd
+# listens on $IP:$PFX_PORT from master.cf; inet_interfaces only names loopback).
 P="$WORK/postfix"; mkdir -p "$P/etc" "$P/queue" "$P/data"
 cp /etc/postfix/master.cf "$P/etc/master.cf"
 sed -i "s/^smtp      inet  n       -       y       -       -       smtpd/$IP:$PFX_PORT inet n - n - - smtpd/" "$P/etc/master.cf"
@@ -92,7 +94,7 @@ compatibility_level = 3.6
 queue_directory = $P/queue
 data_directory = $P/data
 mail_owner = postfix
-inet_interfaces = $IP
+inet_interfaces = loopback-only
 inet_protocols = ipv4
 myhostname = postfix.bench.test
 mydestination =
@@ -103,17 +105,19 @@ smtpd_relay_restrictions = permit_mynetworks, reject
 alias_maps =
 alias_database =
 local_transport = error:local delivery disabled
-maillog_file = $P/maillog
+maillog_file = /dev/stdout
 default_process_limit = 200
 smtp_destination_concurrency_limit = 100
 CF
+chown postfix "$P/data"
 postfix -c "$P/etc" check
-postfix -c "$P/etc" start >/dev/null
-wait_until test "$(banner $PFX_PORT)" = "220 "
+# In the foreground, logging to stdout: this machine may have no syslog daemon.
+postfix -c "$P/etc" start-fg > "$WORK/postfix.log" 2>&1 &
+wait_until greets $PFX_PORT
 pfx_empty() { [ -z "$(find "$P/queue/incoming" "$P/queue/active" "$P/queue/deferred" "$P/queue/maildrop" -type f 2>/dev/null | head -1)" ]; }
 T=$(now); source_to $PFX_PORT; PFX_ACCEPT=$(since "$T"); wait_until pfx_empty; PFX_E2E=$(since "$T")
 DEFERRED=$(find "$P/queue/deferred" -type f 2>/dev/null | wc -l)
-postfix -c "$P/etc" stop >/dev/null
+postfix -c "$P/etc" stop >/dev/null 2>&1 || true
 
 echo "machine: $(nproc) cores, $(uname -r); load: smtp-source -d -s $SESS -l $SIZE -m $MSGS, one recipient"
 echo "client -> smtp-sink:                    ${SINK_T}s  $(rate "$SINK_T") msg/s"
