@@ -92,6 +92,25 @@ fn null_mx_and_nxdomain_bounce_to_the_sender_and_servfail_defers() {
 }
 
 #[test]
+fn a_message_over_the_hop_limit_at_relay_time_bounces_with_5_4_6() {
+    let ip = unique_ip();
+    let sink = Sink::start(&ip, 0, Behaviour::default());
+    let dns = Responder::start(Zone::default()).unwrap();
+    let extra = format!("max_hop_count = 2\nsmart_host = \"[{ip}]:{}\"\n", sink.addr.port());
+    let tern = Tern::start(&config(1, &delivery(&dns, 25, &extra)));
+    let mut smtp = tern.connect();
+    smtp.cmd("EHLO client.test", 250);
+    let two_hops = "Received: from a by b; Mon, 23 Nov 2026 00:00:00 +0000\r\n\
+                    Received: from c by d; Mon, 23 Nov 2026 00:00:00 +0000\r\nSubject: hops\r\n\r\nx\r\n";
+    let reply = smtp.send_message("alice@tern.test", &["far@away.test"], two_hops);
+    assert!(reply.starts_with("250 "), "two hops are accepted: {reply}");
+    wait_until(Duration::from_secs(20), || tern.drop_files().len() == 1, || "an NDR".into());
+    let ndr = common::read(&tern.drop_files()[0]);
+    assert!(ndr.contains("Status: 5.4.6"), "ours makes three: {ndr}");
+    assert_eq!(sink.count(), 0);
+}
+
+#[test]
 fn route_domains_and_the_smart_host_bypass_dns() {
     let (routed, smart) = (unique_ip(), unique_ip());
     let routed_sink = Sink::start(&routed, 0, Behaviour::default());

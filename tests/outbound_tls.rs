@@ -63,3 +63,41 @@ fn required_tls_with_starttls_delivers_encrypted() {
     tern.wait_metric("tern_queue_messages", 0.0);
     assert!(tern.drop_files().is_empty(), "no NDR");
 }
+
+/// A config sending everything to the smart host `sink` with site-wide basic AUTH over TLS.
+fn authenticated_smart_host(sink: &Sink, dns: &Responder, password: &str) -> String {
+    let extra = format!(
+        "[delivery]\ndns_servers = [\"{}\"]\nsmart_host = \"[{}]:{}\"\n\
+         [delivery.outbound_security]\nauth = \"basic\"\nusername = \"relay-user\"\npassword = \"{password}\"\n\
+         [relay]\nlist = [\"127.0.0.0/8\"]\n",
+        dns.addr(),
+        sink.addr.ip(),
+        sink.addr.port()
+    );
+    config(1, &extra)
+}
+
+#[test]
+fn basic_auth_to_a_smart_host_goes_over_tls_and_a_refusal_bounces() {
+    let behaviour = Behaviour {
+        tls: Some(tls_config()),
+        auth: Some(("relay-user".into(), "s3cret".into())),
+        ..Behaviour::default()
+    };
+    let sink = Sink::start(&unique_ip(), 0, behaviour);
+    let dns = Responder::start(Zone::default()).unwrap();
+    let tern = Tern::start(&authenticated_smart_host(&sink, &dns, "s3cret"));
+    send(&tern, "authenticated");
+    wait_until(Duration::from_secs(20), || sink.count() == 1, || format!("{} delivered", sink.count()));
+    let message = &sink.messages()[0];
+    assert_eq!(message.user.as_deref(), Some("relay-user"));
+    assert!(message.tls, "credentials and mail went over TLS");
+    drop(tern);
+
+    let wrong = Tern::start(&authenticated_smart_host(&sink, &dns, "wrong"));
+    send(&wrong, "refused");
+    wait_until(Duration::from_secs(20), || wrong.drop_files().len() == 1, || "an NDR for the refused AUTH".into());
+    let ndr = common::read(&wrong.drop_files()[0]);
+    assert!(ndr.contains("Status: 5.7.8"), "{ndr}");
+    assert_eq!(sink.count(), 1, "nothing more arrived");
+}

@@ -91,6 +91,7 @@ impl Outbound {
             fqdn: config.server.fqdn.clone(),
             masquerade,
             ndr_copy_to: (!d.ndr_copy_to.is_empty()).then(|| d.ndr_copy_to.clone()),
+            max_hop_count: d.max_hop_count,
             badmail_dir: config.server.badmail_dir.clone(),
             stats: stats.clone(),
             submit: parts.submit,

@@ -15,6 +15,7 @@ use super::notify::Notifier;
 use super::stats::unix_now;
 use crate::delivery::retry::{Next, Schedule};
 use crate::delivery::route::{route, RouteTable};
+use crate::proto::headers::count_received;
 use crate::spool::{BodyRef, MessageMeta, RetryState, Spool};
 
 /// How often the retry timer looks for due messages.
@@ -132,8 +133,14 @@ impl Home {
         self.me.borrow().upgrade().expect("home is alive while its tasks run")
     }
 
-    /// One delivery attempt: one job per recipient domain, each to its owner shard.
+    /// One delivery attempt: one job per recipient domain, each to its owner shard. A message
+    /// with more `Received:` headers than `max_hop_count` (ours included) is bounced (5.4.6).
     fn dispatch_now(&self, id: &str, wire: Arc<[u8]>) {
+        let hops = count_received(&wire);
+        if hops > self.notifier.max_hop_count as usize {
+            self.bounce_all(id, "5.4.6", format!("too many hops: {hops} Received headers"));
+            return;
+        }
         let jobs = {
             let mut tracked = self.tracked.borrow_mut();
             let Some(t) = tracked.get_mut(id) else { return };
@@ -163,6 +170,18 @@ impl Home {
             let owner = self.owner(&job.domain);
             (self.dispatch)(owner, job);
         }
+    }
+
+    /// Ends every pending recipient of `id` with the same permanent failure.
+    fn bounce_all(&self, id: &str, status: &str, diagnostic: String) {
+        let outcomes = {
+            let mut tracked = self.tracked.borrow_mut();
+            let Some(t) = tracked.get_mut(id) else { return };
+            t.outstanding = 1;
+            let failure = Outcome::Permanent { status: status.to_string(), diagnostic, remote: None };
+            t.pending.iter().map(|&i| (i, failure.clone())).collect()
+        };
+        self.result(JobResult { id: id.to_string(), outcomes });
     }
 
     /// The owner shard of a destination: a stable hash of its route key.

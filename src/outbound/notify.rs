@@ -26,6 +26,8 @@ pub struct Notifier {
     /// Local domains and the domain that replaces them in an outgoing reverse path.
     pub masquerade: Option<(Domains, String)>,
     pub ndr_copy_to: Option<String>,
+    /// `delivery.max_hop_count`: more `Received:` headers than this at relay time bounce.
+    pub max_hop_count: u32,
     pub badmail_dir: PathBuf,
     pub stats: Rc<ShardStats>,
     pub submit: Submit,
@@ -89,6 +91,7 @@ impl Notifier {
             fqdn: self.fqdn.clone(),
             masquerade: self.masquerade.clone(),
             ndr_copy_to: self.ndr_copy_to.clone(),
+            max_hop_count: self.max_hop_count,
             badmail_dir: self.badmail_dir.clone(),
             stats: self.stats.clone(),
             submit: self.submit.clone(),

@@ -41,6 +41,8 @@ pub struct Behaviour {
     pub no_pipelining: bool,
     /// Offer STARTTLS with this configuration.
     pub tls: Option<Arc<ServerConfig>>,
+    /// Offer AUTH PLAIN and accept exactly this user name and password.
+    pub auth: Option<(String, String)>,
 }
 
 /// One message as received.
@@ -52,6 +54,8 @@ pub struct Received {
     pub data: String,
     /// The message came over TLS.
     pub tls: bool,
+    /// The user name the client authenticated as.
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -174,6 +178,7 @@ fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) 
     reader.get_mut().write_all(b"220 sink.test ESMTP\r\n")?;
     let (mut from, mut to) = (String::new(), Vec::<String>::new());
     let mut tls = false;
+    let mut user: Option<String> = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -184,7 +189,17 @@ fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) 
         let reply: String = if upper.starts_with("EHLO") {
             let pipelining = if b.no_pipelining { "" } else { "250-PIPELINING\r\n" };
             let starttls = if b.tls.is_some() && !tls { "250-STARTTLS\r\n" } else { "" };
-            format!("250-sink.test\r\n{pipelining}{starttls}250-8BITMIME\r\n250 SIZE 100000000\r\n")
+            let auth = if b.auth.is_some() { "250-AUTH PLAIN\r\n" } else { "" };
+            format!("250-sink.test\r\n{pipelining}{starttls}{auth}250-8BITMIME\r\n250 SIZE 100000000\r\n")
+        } else if let (true, Some((name, password))) = (upper.starts_with("AUTH PLAIN "), &b.auth) {
+            use base64::Engine;
+            let given = base64::engine::general_purpose::STANDARD.decode(line[11..].trim()).unwrap_or_default();
+            if given == format!("\0{name}\0{password}").as_bytes() {
+                user = Some(name.clone());
+                "235 2.7.0 authenticated\r\n".into()
+            } else {
+                "535 5.7.8 authentication failed\r\n".into()
+            }
         } else if let (true, Some(config), false) = (upper.starts_with("STARTTLS"), &b.tls, tls) {
             reader.get_mut().write_all(b"220 2.0.0 ready\r\n")?;
             reader = starttls(reader, config)?;
@@ -222,7 +237,7 @@ fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) 
                 } else {
                     r.per_connection[conn] += 1;
                     let (from, to) = (from.clone(), to.clone());
-                    r.messages.push(Received { connection: conn, from, to, data, tls });
+                    r.messages.push(Received { connection: conn, from, to, data, tls, user: user.clone() });
                     "250 2.0.0 queued\r\n".into()
                 }
             }
