@@ -9,6 +9,7 @@
 # Usage: scripts/bench-intake.sh [messages] [sessions] [size] [shards]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-common.sh
 MSGS=${1:-50000}
 SESS=${2:-50}
 SIZE=${3:-4096}
@@ -42,7 +43,6 @@ per_msg() { # ticks -> "X.XX s (Y us/msg)"
   awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v m="$MSGS" 'BEGIN { printf "%.2f s CPU (%.0f us/msg)", t / hz, 1e6 * t / hz / m }'
 }
 client_cpu() { awk -v m="$MSGS" '{ printf "%.2f s CPU (%.0f us/msg)", $1 + $2, 1e6 * ($1 + $2) / m }' "$WORK/client.cpu"; }
-metric() { curl -s "http://$IP:$ADMIN_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 
 SINK_USER=(); [ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)
 smtp-sink "${SINK_USER[@]}" "$IP:$SINK_PORT" 1024 >/dev/null 2>&1 &
@@ -55,39 +55,7 @@ SINK_CLIENT=$(client_cpu)
 SINK_SEGS=$(cat "$WORK/segs")
 kill $SINK_PID; wait $SINK_PID 2>/dev/null || true; unset SINK_PID
 
-cat > "$WORK/tern.toml" <<TOML
-[server]
-fqdn = "bench.tern.test"
-default_domain = "tern.test"
-data_dir = "$WORK/data"
-shards = $SHARDS
-
-[[virtual_server]]
-name = "bench"
-bind = ["$IP:$TERN_PORT"]
-
-[limits]
-max_session_size = "1GB"
-max_message_size = "10MB"
-
-[delivery]
-dns_servers = ["127.0.0.1:9"]
-
-[[domain]]
-name = "remote.example"
-kind = "remote"
-allow_relay = true
-route_to = "[127.0.0.1]:9"
-
-[admin]
-listen = "$IP:$ADMIN_PORT"
-TOML
-TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
-TERN_PID=$!
-banner() { timeout 1 bash -c "exec 3<>/dev/tcp/$IP/$TERN_PORT && head -c 4 <&3" 2>/dev/null; }
-for _ in $(seq 100); do [ "$(banner)" = "220 " ] && break; sleep 0.1; done
-kill -0 $TERN_PID 2>/dev/null && [ "$(banner)" = "220 " ] \
-  || { echo "tern did not start:" >&2; cat "$WORK/tern.log" >&2; exit 1; }
+start_tern "[127.0.0.1]:9"
 T0=$(ticks $TERN_PID)
 TERN_T=$(run_source $TERN_PORT)
 TERN_CPU=$(per_msg $(( $(ticks $TERN_PID) - T0 )))

@@ -8,6 +8,7 @@
 # Usage: scripts/bench-relay.sh [messages] [sessions] [size] [shards]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-common.sh
 MSGS=${1:-50000}
 SESS=${2:-50}
 SIZE=${3:-4096}
@@ -21,13 +22,15 @@ PFX_PORT=25974
 command -v smtp-source >/dev/null || { echo "needs smtp-source: apt-get install postfix" >&2; exit 1; }
 cargo build --release --bin tern -q
 WORK=$(mktemp -d /var/tmp/tern-relay.XXXXXX)
+chmod 755 "$WORK"  # Postfix daemons (user postfix) must reach their directories
 cleanup() {
   kill "${SINK_PID:-}" "${TERN_PID:-}" 2>/dev/null || true
   [ -f "$WORK/postfix/etc/main.cf" ] && postfix -c "$WORK/postfix/etc" stop >/dev/null 2>&1 || true
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM  # exit runs the cleanup, which stops Postfix
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 rate() { awk -v m="$MSGS" -v t="$1" 'BEGIN { printf "%.0f", m / t }'; }
@@ -45,40 +48,8 @@ SINK_PID=$!
 sleep 0.5
 T=$(now); source_to $SINK_PORT; SINK_T=$(since "$T")
 
-# tern: the remote domain routes to the sink; nothing else leaves the machine.
-cat > "$WORK/tern.toml" <<TOML
-[server]
-fqdn = "bench.tern.test"
-default_domain = "tern.test"
-data_dir = "$WORK/tern"
-shards = $SHARDS
-
-[[virtual_server]]
-name = "bench"
-bind = ["$IP:$TERN_PORT"]
-
-[limits]
-max_session_size = "1GB"
-max_message_size = "10MB"
-
-[delivery]
-dns_servers = ["127.0.0.1:9"]
-
-[[domain]]
-name = "remote.example"
-kind = "remote"
-allow_relay = true
-route_to = "[$IP]:$SINK_PORT"
-
-[admin]
-listen = "$IP:$ADMIN_PORT"
-TOML
-TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
-TERN_PID=$!
-banner() { timeout 1 bash -c "exec 3<>/dev/tcp/$IP/$1 && head -c 4 <&3" 2>/dev/null; }
-greets() { [ "$(banner "$1")" = "220 " ]; }
-wait_until greets $TERN_PORT
-metric() { curl -s "http://$IP:$ADMIN_PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+# tern: the remote domain routes to the sink.
+start_tern "[$IP]:$SINK_PORT"
 tern_empty() { [ "$(metric tern_queue_messages)" = 0 ]; }
 T=$(now); source_to $TERN_PORT; TERN_ACCEPT=$(since "$T"); wait_until tern_empty; TERN_E2E=$(since "$T")
 SENT=$(metric 'tern_messages_sent_total{domain="remote.example"}')

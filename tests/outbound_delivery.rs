@@ -1,6 +1,6 @@
 //! Outbound delivery end to end: messages accepted by tern reach sinks on loopback through
 //! DNS (MX preference, fallback, A fallback), a route domain and a smart host; null MX and
-//! NXDOMAIN bounce to the sender; SERVFAIL defers.
+//! NXDOMAIN bounce to the sender (a copy to `ndr_copy_to`); SERVFAIL defers.
 
 mod common;
 
@@ -72,7 +72,7 @@ fn null_mx_and_nxdomain_bounce_to_the_sender_and_servfail_defers() {
     zone.nxdomain("gone.test");
     zone.servfail("broken.test");
     let dns = Responder::start(zone).unwrap();
-    let tern = Tern::start(&config(1, &delivery(&dns, port, "")));
+    let tern = Tern::start(&config(1, &delivery(&dns, port, "ndr_copy_to = \"postmaster@tern.test\"")));
 
     send(&tern, "alice@tern.test", &["x@nullmx.test"], "null");
     send(&tern, "alice@tern.test", &["y@gone.test"], "nx");
@@ -80,7 +80,10 @@ fn null_mx_and_nxdomain_bounce_to_the_sender_and_servfail_defers() {
     wait_until(Duration::from_secs(20), || tern.drop_files().len() == 2, || "two NDRs in the drop directory".into());
     let ndrs: Vec<String> = tern.drop_files().iter().map(|p| common::read(p)).collect();
     let null = ndrs.iter().find(|c| c.contains("x@nullmx.test")).expect("NDR for the null MX");
-    assert!(null.starts_with("X-Sender: <>\r\nX-Receiver: alice@tern.test\r\n"), "{null}");
+    assert!(
+        null.starts_with("X-Sender: <>\r\nX-Receiver: alice@tern.test\r\nX-Receiver: postmaster@tern.test\r\n"),
+        "the NDR goes to the sender with a copy to ndr_copy_to: {null}"
+    );
     assert!(null.contains("Status: 5.1.10"), "{null}");
     assert!(null.contains("Action: failed"), "{null}");
     let nx = ndrs.iter().find(|c| c.contains("y@gone.test")).expect("NDR for NXDOMAIN");
