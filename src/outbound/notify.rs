@@ -4,6 +4,8 @@
 //! masquerade domain to the outgoing reverse path.
 
 use std::path::PathBuf;
+
+use glommio::io::Directory;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -17,8 +19,8 @@ use crate::policy::{DomainClass, Domains};
 use crate::proto::reply::Status;
 use crate::spool::{BodyRef, MessageMeta, RetryState, Spool};
 
-/// Stores a new message (a DSN) under a fresh id and routes it like any accepted message.
-pub type Submit = Rc<dyn Fn(MessageMeta, Vec<u8>)>;
+/// Routes a message tern stored itself (a DSN) like any accepted message.
+pub type Submit = Rc<dyn Fn(&MessageMeta, BodyRef, &[u8])>;
 
 pub struct Notifier {
     pub spool: Spool,
@@ -45,13 +47,22 @@ impl Notifier {
         }
     }
 
-    /// Recipients that are final: DSN for the failed ones first, then the spool record.
-    pub fn finish(&self, meta: MessageMeta, body: Option<BodyRef>, finished: Vec<u16>, failed: Vec<(u16, Outcome)>) {
-        let me = self.clone_parts();
+    /// Recipients that are final: DSN (or Badmail) for the failed ones first, then the spool
+    /// record. When the DSN cannot be stored, nothing is recorded: the message stays in the
+    /// spool and is bounced again after a restart, rather than being lost without a notice.
+    pub fn finish(
+        self: &Rc<Self>,
+        meta: MessageMeta,
+        body: Option<BodyRef>,
+        finished: Vec<u16>,
+        failed: Vec<(u16, Outcome)>,
+    ) {
+        let me = self.clone();
         glommio::spawn_local(async move {
-            if !failed.is_empty() {
-                if let Some(body) = &body {
-                    me.report(&meta, body, &failed, Kind::Failed).await;
+            if let (false, Some(body)) = (failed.is_empty(), &body) {
+                if let Err(e) = me.report(&meta, body, &failed, Kind::Failed).await {
+                    tracing::error!(message = %meta.id, "no DSN or Badmail ({e}); recipients stay queued");
+                    return;
                 }
             }
             if let Err(e) = me.spool.complete(&meta.id, &finished).await {
@@ -64,7 +75,7 @@ impl Notifier {
     /// Temporary failures of an attempt: the retry state is made durable; with `notice`
     /// (the time retries end), a delay DSN is sent too.
     pub fn deferred(
-        &self,
+        self: &Rc<Self>,
         meta: MessageMeta,
         body: BodyRef,
         retry: RetryState,
@@ -73,49 +84,38 @@ impl Notifier {
     ) {
         self.stats.shared.deferred.fetch_add(1, Relaxed);
         tracing::info!(message = %meta.id, attempts = retry.attempts, next = retry.next_attempt, "deferred");
-        let me = self.clone_parts();
+        let me = self.clone();
         glommio::spawn_local(async move {
             if let Err(e) = me.spool.set_retry(&meta.id, retry).await {
                 tracing::error!(message = %meta.id, "cannot record retry state: {e}");
             }
             if let Some(retry_until) = notice {
-                me.report(&meta, &body, &deferred, Kind::Delayed { retry_until }).await;
+                if let Err(e) = me.report(&meta, &body, &deferred, Kind::Delayed { retry_until }).await {
+                    tracing::error!(message = %meta.id, "no delay notice: {e}");
+                }
             }
         })
         .detach();
     }
 
-    fn clone_parts(&self) -> Rc<Notifier> {
-        Rc::new(Notifier {
-            spool: self.spool.clone(),
-            fqdn: self.fqdn.clone(),
-            masquerade: self.masquerade.clone(),
-            ndr_copy_to: self.ndr_copy_to.clone(),
-            max_hop_count: self.max_hop_count,
-            badmail_dir: self.badmail_dir.clone(),
-            stats: self.stats.clone(),
-            submit: self.submit.clone(),
-            ids: self.ids.clone(),
-        })
-    }
-
-    /// A DSN to the sender, or Badmail when the message itself has the null reverse path
-    /// (never a DSN about a DSN; a delay of such a message is only logged).
-    async fn report(&self, meta: &MessageMeta, body: &BodyRef, outcomes: &[(u16, Outcome)], kind: Kind) {
-        let wire = match self.spool.read_body(body).await {
-            Ok(wire) => wire,
-            Err(e) => {
-                tracing::error!(message = %meta.id, "cannot read the body for a DSN: {e}");
-                return;
-            }
-        };
+    /// A DSN to the sender, stored in the spool before this returns, or Badmail when the
+    /// message itself has the null reverse path (never a DSN about a DSN; a delay of such a
+    /// message is only logged).
+    async fn report(
+        &self,
+        meta: &MessageMeta,
+        body: &BodyRef,
+        outcomes: &[(u16, Outcome)],
+        kind: Kind,
+    ) -> Result<(), String> {
+        let wire = self.spool.read_body(body).await.map_err(|e| format!("cannot read the body: {e}"))?;
         let now = unix_now();
         let statuses: Vec<RecipientStatus> = outcomes.iter().map(|(i, o)| status(meta, *i, o, now)).collect();
         if dsn::notify_target(meta).is_none() {
-            if kind == Kind::Failed {
-                self.badmail(meta, &wire, &statuses).await;
-            }
-            return;
+            return match kind {
+                Kind::Failed => self.badmail(meta, &wire, &statuses).await,
+                Kind::Delayed { .. } => Ok(()),
+            };
         }
         let id = (self.ids)();
         let report = Report {
@@ -138,14 +138,17 @@ impl Notifier {
             virtual_server: meta.virtual_server.clone(),
             flags: if dsn.is_ascii() { 0 } else { FLAG_8BITMIME },
         };
+        let stored = self.spool.store(&dsn_meta, &[&dsn]).await.map_err(|e| format!("cannot store the DSN: {e}"))?;
         if kind == Kind::Failed {
             self.stats.shared.ndr.fetch_add(1, Relaxed);
         }
-        (self.submit)(dsn_meta, dsn);
+        (self.submit)(&dsn_meta, stored, &dsn);
+        Ok(())
     }
 
-    /// `<badmail_dir>/<id>.bad` (the message) and `<id>.bdr` (why), written atomically.
-    async fn badmail(&self, meta: &MessageMeta, wire: &[u8], statuses: &[RecipientStatus]) {
+    /// `<badmail_dir>/<id>.bad` (the message) and `<id>.bdr` (why), written atomically, then
+    /// the directory synced.
+    async fn badmail(&self, meta: &MessageMeta, wire: &[u8], statuses: &[RecipientStatus]) -> Result<(), String> {
         let mut reason = format!("Message {} from <{}> could not be delivered:\r\n", meta.id, meta.reverse_path);
         for s in statuses {
             reason.push_str(&format!("{}: {} {}\r\n", s.address, s.status, s.diagnostic.as_deref().unwrap_or("")));
@@ -153,13 +156,16 @@ impl Notifier {
         let mut content = Vec::with_capacity(wire.len());
         crate::proto::stuff::unstuff_into(wire, &mut content);
         for (name, data) in [(format!("{}.bad", meta.id), content), (format!("{}.bdr", meta.id), reason.into_bytes())] {
-            if let Err(e) = write_atomically(&self.badmail_dir, &name, data).await {
-                tracing::error!(message = %meta.id, "cannot write badmail {name}: {e}");
-                return;
-            }
+            write_atomically(&self.badmail_dir, &name, data).await.map_err(|e| format!("cannot write {name}: {e}"))?;
         }
+        let dir =
+            Directory::open(&self.badmail_dir).await.map_err(|e| format!("cannot open the Badmail directory: {e}"))?;
+        let synced = dir.sync().await.map_err(|e| format!("cannot sync the Badmail directory: {e}"));
+        let _ = dir.close().await;
+        synced?;
         self.stats.shared.badmail.fetch_add(1, Relaxed);
         tracing::warn!(message = %meta.id, "undeliverable message with null sender filed as badmail");
+        Ok(())
     }
 }
 

@@ -169,18 +169,6 @@ impl Shard {
             .filter(|i| !done.contains(i))
             .partition(|&i| is_local(domains, &meta.recipients[i as usize]))
     }
-
-    /// Stores a message made by tern itself (a DSN) and routes it.
-    pub fn submit(self: &Rc<Self>, meta: MessageMeta, wire: Vec<u8>) {
-        let shard = self.clone();
-        glommio::spawn_local(async move {
-            match shard.spool.store(&meta, &[&wire]).await {
-                Ok(body) => shard.route_stored(&meta, body, Some(&wire), &[], RetryState::default()),
-                Err(e) => tracing::error!(message = %meta.id, "cannot store a delivery status notification: {e}"),
-            }
-        })
-        .detach();
-    }
 }
 
 fn is_local(domains: &Domains, addr: &str) -> bool {

@@ -20,7 +20,7 @@ use crate::inbound::{listen, VsContext};
 use crate::local::DropDir;
 use crate::outbound::{GlobalCap, Outbound, Parts, Submit};
 use crate::policy::Domains;
-use crate::spool::Spool;
+use crate::spool::{BodyRef, MessageMeta, RetryState, Spool};
 
 /// io_uring registered memory per shard: small, since RLIMIT_MEMLOCK is often 8 MiB.
 const IO_MEMORY: usize = 1 << 20;
@@ -194,9 +194,9 @@ async fn open_shard(k: usize, shared: &Shared, mesh: mesh::Builder) -> Result<Rc
     let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics.clone()));
     let submit: Submit = {
         let weak = Rc::downgrade(&shard);
-        Rc::new(move |meta, wire| {
+        Rc::new(move |meta: &MessageMeta, body: BodyRef, wire: &[u8]| {
             if let Some(shard) = weak.upgrade() {
-                shard.submit(meta, wire);
+                shard.route_stored(meta, body, Some(wire), &[], RetryState::default());
             }
         })
     };
