@@ -251,12 +251,9 @@ fn later_stage_keys_are_refused() {
     let cases: &[(&str, &str)] = &[
         ("[tls]\nrequire = false", "tls"),
         ("[auth]\nanonymous = true", "auth"),
-        ("[access]\nmode = \"all_except\"", "access"),
         ("[logging]\nenabled = true", "logging"),
         ("[admin]\noperators = []", "admin.operators"),
-        ("[delivery]\nreverse_dns_lookup = false", "delivery.reverse_dns_lookup"),
         ("[[domain]]\nname = \"p.example\"\nkind = \"remote\"\natrn = []", "domain[0].atrn"),
-        ("[relay]\nlist = [\"domain:example.net\"]", "relay.list[0]"),
     ];
     for (text, path) in cases {
         let errors = errors_of(text);
@@ -264,7 +261,7 @@ fn later_stage_keys_are_refused() {
         assert_eq!(errors[0].path, *path, "{text}");
         assert!(errors[0].reason.contains("not supported yet"), "{text}: {errors:#?}");
     }
-    for table in ["tls", "auth", "access", "logging"] {
+    for table in ["tls", "auth", "logging"] {
         let text = format!("{VS}[virtual_server.{table}]\nx = 1\n");
         let path = format!("virtual_server[0].{table}");
         assert_error(&text, &path, "not supported yet");
