@@ -65,6 +65,17 @@ fn bad_inputs_are_reported_with_path_and_reason() {
         ("[relay]\nlist = [\"2001:db8::/200\"]", "relay.list[0]", "0 to 128"),
         ("[relay]\nlist = \"127.0.0.1\"", "relay.list", "expected an array"),
         ("[relay]\nallow_authenticated = \"yes\"", "relay.allow_authenticated", "true or false"),
+        ("[relay]\nlist = [\"domain:bad_name.example\"]", "relay.list[0]", "not a valid domain name"),
+        ("[access]\nmode = \"some\"", "access.mode", "\"only\" or \"all_except\""),
+        ("[access]\nlist = [\"127.0.0.1\", \"domain:\"]", "access.list[1]", "not a valid domain name"),
+        ("[access]\nlist = [\"example.net\"]", "access.list[0]", "expected an IP address"),
+        ("[access]\nallow_authenticated = true", "access.allow_authenticated", "unknown key"),
+        (
+            "[[virtual_server]]\nname = \"a\"\nbind = [\"1.2.3.4:25\"]\naccess = { list = [\"10.0.0.1/8\"] }",
+            "virtual_server[0].access.list[0]",
+            "host bits",
+        ),
+        ("[delivery]\nreverse_dns_lookup = 1", "delivery.reverse_dns_lookup", "true or false"),
         ("[delivery]\nmax_hop_count = 0", "delivery.max_hop_count", "must not be 0"),
         ("[admin]\nlisten = \"localhost:8025\"", "admin.listen", "IP:port"),
     ];

@@ -202,6 +202,12 @@ fn virtual_server_overrides_merge_key_by_key() {
         limits = { max_recipients = 1000 }
         [virtual_server.relay]
         mode = "all_except"
+        list = ["domain:Partner.example", "192.0.2.0/24"]
+        [virtual_server.access]
+        list = ["domain:spam.example"]
+        [access]
+        mode = "only"
+        list = ["10.0.0.0/8"]
         "#,
     )
     .unwrap();
@@ -215,7 +221,15 @@ fn virtual_server_overrides_merge_key_by_key() {
     assert_eq!(bulk.limits.max_message_size, KB * KB, "site value kept");
     assert_eq!(bulk.limits.connection_timeout, Duration::from_secs(600), "default kept");
     assert_eq!(bulk.relay.mode, ListMode::AllExcept);
-    assert_eq!(bulk.relay.list, plain.relay.list, "site list kept");
+    assert_eq!(bulk.relay.list.domains, ["partner.example"]);
+    assert_eq!(bulk.relay.list.ips, IpList(vec![IpNet::parse("192.0.2.0/24").unwrap()]));
+    assert_eq!(plain.relay.list.ips, IpList(vec![IpNet::parse("10.0.0.0/8").unwrap()]), "site list");
+    assert_eq!((plain.access.mode, bulk.access.mode), (ListMode::Only, ListMode::Only), "site mode kept");
+    assert_eq!(plain.access.list.ips.0.len(), 1);
+    assert_eq!(
+        (bulk.access.list.ips.0.len(), bulk.access.list.domains.as_slice()),
+        (0, &["spam.example".to_string()][..])
+    );
     assert!(bulk.relay.allow_authenticated);
 }
 
