@@ -100,14 +100,9 @@ impl Conn {
     /// The command loop: returns when the session is over.
     async fn commands(&mut self, session: &mut Session, shard: &Rc<Shard>) -> io::Result<()> {
         loop {
+            let line_start = self.start;
             let step = match self.next_line() {
-                Line::Complete(start, end) => match session.command(&self.buf[start..end]) {
-                    Step::Lookup => {
-                        self.resolve_client(session).await;
-                        session.command(&self.buf[start..end])
-                    }
-                    step => step,
-                },
+                Line::Complete(start, end) => session.command(&self.buf[start..end]),
                 Line::TooLong => session.line_too_long(),
                 Line::Partial => {
                     self.flush().await?;
@@ -126,8 +121,9 @@ impl Conn {
                 }
                 Step::Close(reply) => return self.close_with(reply).await,
                 Step::Lookup => {
-                    // Not reached: the name is set before the line is fed again.
-                    Reply::new(451, Status(4, 4, 3), "Reverse lookup unavailable").encode(&mut self.out);
+                    // The session has the name now: the same line is read again.
+                    self.resolve_client(session).await;
+                    self.start = line_start;
                     true
                 }
                 Step::Data(reply) => {

@@ -41,8 +41,10 @@ impl PendingName {
     }
 }
 
-/// PTR names of `ip`, each kept when its A/AAAA records contain `ip`.
+/// PTR names of `ip`, each kept when its A/AAAA records contain `ip`. An IPv4-mapped IPv6
+/// client (on a `[::]` listener) is looked up under in-addr.arpa.
 async fn client_name(resolver: &Resolver, ip: IpAddr) -> ClientName {
+    let ip = ip.to_canonical();
     let mut names = match resolver.ptr(ip).await {
         Ok(names) => names,
         Err(e) => {

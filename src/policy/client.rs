@@ -28,7 +28,13 @@ impl ClientEntry {
             Some(name) => crate::config::domain_name(name)
                 .map(ClientEntry::Domain)
                 .map_err(|reason| format!("domain entry: {reason}")),
-            None => IpNet::parse(text).map(ClientEntry::Net),
+            None => IpNet::parse(text).map(ClientEntry::Net).map_err(|reason| {
+                if text.parse::<IpAddr>().is_err() && !text.contains('/') {
+                    format!("{reason}, or \"domain:NAME\"")
+                } else {
+                    reason
+                }
+            }),
         }
     }
 }
@@ -160,7 +166,8 @@ mod tests {
         assert_eq!(ClientEntry::parse("10.0.0.0/8"), Ok(ClientEntry::Net(IpNet::parse("10.0.0.0/8").unwrap())));
         assert!(ClientEntry::parse("domain:").unwrap_err().contains("not a valid domain name"));
         assert!(ClientEntry::parse("domain:a..b").unwrap_err().contains("not a valid domain name"));
-        assert!(ClientEntry::parse("example.net").unwrap_err().contains("expected an IP address"));
+        assert!(ClientEntry::parse("example.net").unwrap_err().ends_with("got \"example.net\", or \"domain:NAME\""));
+        assert!(!ClientEntry::parse("10.0.0.1/8").unwrap_err().contains("domain:"));
         let l = list(&["192.0.2.5", "domain:example.net", "2001:db8::/32"]);
         assert_eq!((l.ips.0.len(), l.domains.as_slice()), (2, &["example.net".to_string()][..]));
     }
