@@ -16,6 +16,8 @@ fn connections_over_the_cap_get_421_and_are_closed() {
     let mut c = Smtp::connect_raw(tern.addr());
     assert!(c.read_reply().starts_with("421 4.7.0 "));
     assert!(c.is_closed());
+    let refused = "tern_connections_refused_total{virtual_server=\"main\",reason=\"connection_limit\"}";
+    assert_eq!(tern.metric(refused), 1.0);
     a.cmd("QUIT", 221);
     assert!(a.is_closed());
     common::wait_until(

@@ -27,10 +27,12 @@ pub enum Reject {
     Spool,
     /// Closed because the session size limit was reached.
     SessionSize,
+    /// RCPT to a local domain whose local part routes elsewhere (`%`, `!`, quoted `@`).
+    AddressForm,
 }
 
 impl Reject {
-    pub const ALL: [Reject; 7] = [
+    pub const ALL: [Reject; 8] = [
         Reject::Size,
         Reject::BareEol,
         Reject::HopCount,
@@ -38,6 +40,7 @@ impl Reject {
         Reject::Recipients,
         Reject::Spool,
         Reject::SessionSize,
+        Reject::AddressForm,
     ];
 
     pub fn label(self) -> &'static str {
@@ -49,6 +52,34 @@ impl Reject {
             Reject::Recipients => "recipients",
             Reject::Spool => "spool",
             Reject::SessionSize => "session_size",
+            Reject::AddressForm => "address_form",
+        }
+    }
+}
+
+/// Why a connection was refused before the greeting: the `reason` label of
+/// `tern_connections_refused_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refuse {
+    /// `[access]` refused the client's address.
+    AccessList,
+    /// `[access]` refused the client by a `domain:` entry (its reverse name).
+    AccessDomain,
+    /// `[access]` with `mode = "only"` and `domain:` entries, and the reverse lookup failed.
+    AccessDns,
+    /// `inbound_connections` were open already (421 4.7.0).
+    ConnectionLimit,
+}
+
+impl Refuse {
+    pub const ALL: [Refuse; 4] = [Refuse::AccessList, Refuse::AccessDomain, Refuse::AccessDns, Refuse::ConnectionLimit];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Refuse::AccessList => "access_list",
+            Refuse::AccessDomain => "access_domain",
+            Refuse::AccessDns => "access_dns",
+            Refuse::ConnectionLimit => "connection_limit",
         }
     }
 }
@@ -62,6 +93,7 @@ pub struct VsCounters {
     pub bytes_received: AtomicU64,
     pub drop_deliveries: AtomicU64,
     rejected: [AtomicU64; Reject::ALL.len()],
+    refused: [AtomicU64; Refuse::ALL.len()],
 }
 
 impl VsCounters {
@@ -71,6 +103,14 @@ impl VsCounters {
 
     pub fn rejected(&self, reason: Reject) -> u64 {
         self.rejected[reason as usize].load(Relaxed)
+    }
+
+    pub fn refuse(&self, reason: Refuse) {
+        self.refused[reason as usize].fetch_add(1, Relaxed);
+    }
+
+    pub fn refused(&self, reason: Refuse) -> u64 {
+        self.refused[reason as usize].load(Relaxed)
     }
 }
 
@@ -143,6 +183,14 @@ impl Metrics {
         for (i, vs) in self.vs_names.iter().enumerate() {
             for reason in Reject::ALL {
                 let n = self.sum_vs(i, |c| c.rejected(reason) as i64);
+                let _ = writeln!(out, "{name}{{virtual_server=\"{}\",reason=\"{}\"}} {n}", escape(vs), reason.label());
+            }
+        }
+        let name = "tern_connections_refused_total";
+        header(&mut out, name, "counter", "Connections refused before the greeting, by reason.");
+        for (i, vs) in self.vs_names.iter().enumerate() {
+            for reason in Refuse::ALL {
+                let n = self.sum_vs(i, |c| c.refused(reason) as i64);
                 let _ = writeln!(out, "{name}{{virtual_server=\"{}\",reason=\"{}\"}} {n}", escape(vs), reason.label());
             }
         }
@@ -257,6 +305,8 @@ mod tests {
         m.shards[0].vs[0].messages_received.fetch_add(3, Relaxed);
         m.shards[1].vs[0].messages_received.fetch_add(4, Relaxed);
         m.shards[1].vs[1].reject(Reject::Relay);
+        m.shards[0].vs[0].refuse(Refuse::AccessDomain);
+        m.shards[1].vs[0].refuse(Refuse::AccessDomain);
         m.shards[0].vs[1].connections_current.fetch_add(1, Relaxed);
         m.shards[0].spool.queued.fetch_add(5, Relaxed);
         m.shards[1].spool.queued.fetch_add(2, Relaxed);
@@ -265,6 +315,8 @@ mod tests {
         assert!(text.contains("tern_messages_rejected_total{virtual_server=\"b \\\"x\\\"\",reason=\"relay\"} 1\n"));
         assert!(text.contains("tern_connections_inbound_current{virtual_server=\"b \\\"x\\\"\"} 1\n"));
         assert!(text.contains("tern_queue_messages 7\n"));
+        assert!(text.contains("tern_connections_refused_total{virtual_server=\"a\",reason=\"access_domain\"} 2\n"));
+        assert!(text.contains("tern_connections_refused_total{virtual_server=\"a\",reason=\"connection_limit\"} 0\n"));
         assert!(text.contains("# TYPE tern_queue_messages gauge\n"));
     }
 }

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::policy::IpList;
+use crate::policy::ClientList;
 
 /// The whole, validated configuration. Every default is already applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +74,8 @@ pub struct VirtualServer {
     pub limits: Limits,
     /// Site `[relay]` with this server's overrides applied key by key.
     pub relay: Relay,
+    /// Site `[access]` with this server's overrides applied key by key.
+    pub access: Access,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,11 +98,19 @@ pub enum ListMode {
     AllExcept,
 }
 
+/// `[relay]`: who may relay to domains that are neither local nor open to relay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Relay {
     pub mode: ListMode,
-    pub list: IpList,
+    pub list: ClientList,
     pub allow_authenticated: bool,
+}
+
+/// `[access]`: who may connect at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Access {
+    pub mode: ListMode,
+    pub list: ClientList,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -243,6 +253,7 @@ impl std::error::Error for ConfigErrors {}
 pub use resolve::DEFAULT_VS_NAME;
 pub use stage::NOT_SUPPORTED;
 pub use units::{parse_duration, parse_size};
+pub(crate) use validate::domain_name;
 
 /// The configuration `tern serve` runs without `--config` (DESIGN §1).
 pub const EMBEDDED_DEFAULT: &str = include_str!("default.toml");

@@ -10,10 +10,10 @@ use super::host::{hostname, online_cpus};
 use super::reader::{boolean, duration, nonzero, size, text, uint, Reason, Section};
 use super::validate::{self, domain_name, domain_pattern, socket_addr};
 use super::{
-    Admin, AuthMode, Config, Delivery, Domain, DomainKind, Limits, ListMode, OutboundSecurity, Relay, Server,
+    Access, Admin, AuthMode, Config, Delivery, Domain, DomainKind, Limits, ListMode, OutboundSecurity, Relay, Server,
     VirtualServer, VsState,
 };
-use crate::policy::{IpList, IpNet};
+use crate::policy::{ClientEntry, ClientList};
 
 /// The name of the virtual server created when the file has none.
 pub const DEFAULT_VS_NAME: &str = "Default SMTP Virtual Server";
@@ -32,7 +32,13 @@ impl Default for Limits {
 
 impl Default for Relay {
     fn default() -> Self {
-        Relay { mode: ListMode::Only, list: IpList::default(), allow_authenticated: true }
+        Relay { mode: ListMode::Only, list: ClientList::default(), allow_authenticated: true }
+    }
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Access { mode: ListMode::AllExcept, list: ClientList::default() }
     }
 }
 
@@ -76,9 +82,12 @@ impl Default for OutboundSecurity {
 /// Reads the whole file; cross-entry problems are recorded too.
 pub fn config(root: &mut Section) -> Config {
     let server = server(&mut root.section("server"));
-    let site_limits = limits(&mut root.section("limits"), &Limits::default());
-    let site_relay = relay(&mut root.section("relay"), &Relay::default());
-    let virtual_servers = virtual_servers(root, &server, &site_limits, &site_relay);
+    let site = Site {
+        limits: limits(&mut root.section("limits"), &Limits::default()),
+        relay: relay(&mut root.section("relay"), &Relay::default()),
+        access: access(&mut root.section("access"), &Access::default()),
+    };
+    let virtual_servers = virtual_servers(root, &server, &site);
     validate::virtual_servers(&virtual_servers, root.errors());
     let mut default_domains: Vec<&str> = vec![&server.default_domain];
     for vs in &virtual_servers {
@@ -163,9 +172,22 @@ fn limits(sec: &mut Section, base: &Limits) -> Limits {
 fn relay(sec: &mut Section, base: &Relay) -> Relay {
     Relay {
         mode: sec.get("mode", text(list_mode)).unwrap_or(base.mode),
-        list: sec.list("list", text(relay_entry)).map(IpList).unwrap_or_else(|| base.list.clone()),
+        list: client_list(sec).unwrap_or_else(|| base.list.clone()),
         allow_authenticated: sec.get("allow_authenticated", boolean).unwrap_or(base.allow_authenticated),
     }
+}
+
+/// `base` with the keys present in `sec` replaced.
+fn access(sec: &mut Section, base: &Access) -> Access {
+    Access {
+        mode: sec.get("mode", text(list_mode)).unwrap_or(base.mode),
+        list: client_list(sec).unwrap_or_else(|| base.list.clone()),
+    }
+}
+
+/// The `list` key of `[access]` or `[relay]`.
+fn client_list(sec: &mut Section) -> Option<ClientList> {
+    sec.list("list", text(ClientEntry::parse)).map(|entries| entries.into_iter().collect())
 }
 
 fn list_mode(mode: &str) -> Result<ListMode, Reason> {
@@ -176,22 +198,23 @@ fn list_mode(mode: &str) -> Result<ListMode, Reason> {
     }
 }
 
-fn relay_entry(entry: &str) -> Result<IpNet, Reason> {
-    if entry.starts_with("domain:") {
-        return Err(format!("{entry:?}: domain entries (domain:NAME) are not supported yet"));
-    }
-    IpNet::parse(entry)
+/// The site-wide settings a virtual server may override.
+struct Site {
+    limits: Limits,
+    relay: Relay,
+    access: Access,
 }
 
-fn virtual_servers(root: &mut Section, server: &Server, limits: &Limits, relay: &Relay) -> Vec<VirtualServer> {
+fn virtual_servers(root: &mut Section, server: &Server, site: &Site) -> Vec<VirtualServer> {
     if !root.has("virtual_server") {
         return vec![VirtualServer {
             name: DEFAULT_VS_NAME.to_string(),
             bind: vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 25)],
             state: VsState::Started,
             default_domain: server.default_domain.clone(),
-            limits: limits.clone(),
-            relay: relay.clone(),
+            limits: site.limits.clone(),
+            relay: site.relay.clone(),
+            access: site.access.clone(),
         }];
     }
     let tables = root.tables("virtual_server");
@@ -199,10 +222,10 @@ fn virtual_servers(root: &mut Section, server: &Server, limits: &Limits, relay: 
         root.error("virtual_server", "expected at least one [[virtual_server]]");
     }
     let tables = tables.unwrap_or_default();
-    tables.into_iter().map(|mut vs| virtual_server(&mut vs, server, limits, relay)).collect()
+    tables.into_iter().map(|mut vs| virtual_server(&mut vs, server, site)).collect()
 }
 
-fn virtual_server(sec: &mut Section, server: &Server, limits_: &Limits, relay_: &Relay) -> VirtualServer {
+fn virtual_server(sec: &mut Section, server: &Server, site: &Site) -> VirtualServer {
     let name = sec.require("name", text(non_empty)).unwrap_or_default();
     let bind = bind(sec);
     VirtualServer {
@@ -210,8 +233,9 @@ fn virtual_server(sec: &mut Section, server: &Server, limits_: &Limits, relay_: 
         bind,
         state: sec.get("state", text(vs_state)).unwrap_or(VsState::Started),
         default_domain: sec.get("default_domain", text(domain_name)).unwrap_or_else(|| server.default_domain.clone()),
-        limits: sec.table("limits").map_or_else(|| limits_.clone(), |mut l| limits(&mut l, limits_)),
-        relay: sec.table("relay").map_or_else(|| relay_.clone(), |mut r| relay(&mut r, relay_)),
+        limits: sec.table("limits").map_or_else(|| site.limits.clone(), |mut l| limits(&mut l, &site.limits)),
+        relay: sec.table("relay").map_or_else(|| site.relay.clone(), |mut r| relay(&mut r, &site.relay)),
+        access: sec.table("access").map_or_else(|| site.access.clone(), |mut a| access(&mut a, &site.access)),
     }
 }
 

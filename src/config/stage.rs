@@ -13,14 +13,11 @@ pub const NOT_SUPPORTED_REASON: &str = "not supported yet (this stage of tern ha
 pub const NOT_SUPPORTED: &[&str] = &[
     "tls",
     "auth",
-    "access",
     "logging",
     "virtual_server.tls",
     "virtual_server.auth",
-    "virtual_server.access",
     "virtual_server.logging",
     "admin.operators",
-    "delivery.reverse_dns_lookup",
     "domain.atrn",
 ];
 
@@ -58,7 +55,8 @@ mod tests {
             ("virtual_server[0].limits", false),
             ("delivery.max_hop_count", false),
             ("delivery.remote_port", false),
-            ("delivery.reverse_dns_lookup", true),
+            ("delivery.reverse_dns_lookup", false),
+            ("virtual_server[0].access", false),
             ("domain[3].route_to", false),
             ("domain[3].outbound_security", false),
             ("delivery.outbound_security", false),

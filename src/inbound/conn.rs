@@ -9,7 +9,9 @@ use glommio::net::TcpStream;
 use memchr::memchr;
 
 use super::message::DataInfo;
+use super::rdns::{PendingName, LOOKUP_TIMEOUT};
 use super::session::{Session, Step};
+use crate::policy::ClientName;
 use crate::proto::data::{DataScanner, Feed};
 use crate::proto::reply::{Reply, Status};
 use crate::proto::stuff::{stuff_into, BareEol};
@@ -62,10 +64,12 @@ pub(super) struct Conn {
     /// The message being received (trace header + wire-form data); reused.
     msg: Vec<u8>,
     chunked: Option<Chunked>,
+    /// The client's reverse lookup, running since the connection was accepted.
+    pending: Option<PendingName>,
 }
 
 /// Serves one accepted connection to its end.
-pub(super) async fn serve(stream: TcpStream, mut session: Session, shard: Rc<Shard>) {
+pub(super) async fn serve(stream: TcpStream, mut session: Session, pending: Option<PendingName>, shard: Rc<Shard>) {
     let timeout = Some(session.context().limits.connection_timeout);
     if let Err(e) = stream.set_read_timeout(timeout).and(stream.set_write_timeout(timeout)) {
         tracing::warn!("cannot set timeouts: {e}");
@@ -79,6 +83,7 @@ pub(super) async fn serve(stream: TcpStream, mut session: Session, shard: Rc<Sha
         out: Vec::with_capacity(1024),
         msg: Vec::new(),
         chunked: None,
+        pending,
     };
     session.greeting().encode(&mut conn.out);
     let result = match conn.commands(&mut session, &shard).await {
@@ -95,6 +100,7 @@ impl Conn {
     /// The command loop: returns when the session is over.
     async fn commands(&mut self, session: &mut Session, shard: &Rc<Shard>) -> io::Result<()> {
         loop {
+            let line_start = self.start;
             let step = match self.next_line() {
                 Line::Complete(start, end) => session.command(&self.buf[start..end]),
                 Line::TooLong => session.line_too_long(),
@@ -114,6 +120,12 @@ impl Conn {
                     true
                 }
                 Step::Close(reply) => return self.close_with(reply).await,
+                Step::Lookup => {
+                    // The session has the name now: the same line is read again.
+                    self.resolve_client(session).await;
+                    self.start = line_start;
+                    true
+                }
                 Step::Data(reply) => {
                     reply.encode(&mut self.out);
                     self.flush().await?;
@@ -121,7 +133,7 @@ impl Conn {
                 }
                 Step::Bdat { size, last, first, discard } => {
                     if first {
-                        self.start_chunked(session, shard);
+                        self.start_chunked(session, shard).await;
                     }
                     self.bdat(session, size, last, discard, shard).await?
                 }
@@ -183,6 +195,23 @@ impl Conn {
         }
     }
 
+    /// Waits for the client's reverse lookup (bounded) and gives it to the session.
+    async fn resolve_client(&mut self, session: &mut Session) {
+        let name = match self.pending.as_mut() {
+            Some(pending) => pending.wait(LOOKUP_TIMEOUT).await,
+            None => ClientName::Failed,
+        };
+        session.set_client_name(name);
+    }
+
+    /// The `Received:` header for message `id`, after the reverse lookup when it needs one.
+    async fn trace_header(&mut self, session: &mut Session, id: &str) -> String {
+        if session.trace_needs_name() {
+            self.resolve_client(session).await;
+        }
+        session.trace_header(id)
+    }
+
     async fn flush(&mut self) -> io::Result<()> {
         if !self.out.is_empty() {
             self.stream.write_all(&self.out).await?;
@@ -199,8 +228,9 @@ impl Conn {
     /// Reads DATA up to `CRLF.CRLF`; returns whether the session goes on.
     async fn data(&mut self, session: &mut Session, shard: &Rc<Shard>) -> io::Result<bool> {
         let id = shard.next_id();
+        let header = self.trace_header(session, &id).await;
         self.msg.clear();
-        self.msg.extend_from_slice(session.trace_header(&id).as_bytes());
+        self.msg.extend_from_slice(header.as_bytes());
         let header_len = self.msg.len();
         let limit = session.max_message_size();
         let mut scanner = DataScanner::new();
@@ -254,10 +284,11 @@ impl Conn {
     }
 
     /// Starts a new BDAT message (its first chunk was accepted).
-    fn start_chunked(&mut self, session: &Session, shard: &Shard) {
+    async fn start_chunked(&mut self, session: &mut Session, shard: &Shard) {
         let id = shard.next_id();
+        let header = self.trace_header(session, &id).await;
         self.msg.clear();
-        self.msg.extend_from_slice(session.trace_header(&id).as_bytes());
+        self.msg.extend_from_slice(header.as_bytes());
         let header_len = self.msg.len();
         let chunked =
             Chunked { id, header_len, at_line_start: true, bare: BareEol::default(), size: 0, oversize: false };

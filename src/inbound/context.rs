@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
 use crate::admin::metrics::{ShardMetrics, VsCounters};
-use crate::config::{Config, Limits, Relay, VirtualServer};
+use crate::config::{Access, Config, Limits, Relay, VirtualServer};
 use crate::policy::Domains;
 
 /// One virtual server as seen by the sessions of one shard.
@@ -17,6 +17,9 @@ pub struct VsContext {
     pub default_domain: String,
     pub limits: Limits,
     pub relay: Relay,
+    pub access: Access,
+    /// `delivery.reverse_dns_lookup`: the trace header says whether the EHLO name is verified.
+    pub reverse_dns: bool,
     pub domains: Domains,
     pub max_hop_count: u32,
     /// Open connections of this virtual server across all shards (for `inbound_connections`).
@@ -39,11 +42,20 @@ impl VsContext {
             default_domain: vs.default_domain.clone(),
             limits: vs.limits.clone(),
             relay: vs.relay.clone(),
+            access: vs.access.clone(),
+            reverse_dns: config.delivery.reverse_dns_lookup,
             domains: Domains::new(config, &vs.default_domain),
             max_hop_count: config.delivery.max_hop_count,
             open_connections,
             metrics,
         }
+    }
+
+    /// True when a session may need the client's reverse lookup: `domain:` entries in
+    /// `[access]` or `[relay]`, or `reverse_dns_lookup`. It is started when the connection is
+    /// accepted.
+    pub fn wants_client_name(&self) -> bool {
+        self.reverse_dns || !self.access.list.domains.is_empty() || !self.relay.list.domains.is_empty()
     }
 
     /// This virtual server's counters on this shard.

@@ -1,8 +1,8 @@
 //! MAIL FROM and RCPT TO: the envelope of a transaction, size and relay checks.
 
-use super::session::{bad_sequence, Session};
+use super::session::{bad_sequence, Session, Step};
 use crate::admin::metrics::Reject;
-use crate::policy::{relay_permits, DomainClass};
+use crate::policy::{is_routing_local_part, relay_verdict, ClientName, DomainClass, Verdict};
 use crate::proto::address::{Address, MailParams, ReversePath};
 use crate::proto::reply::{Reply, Status};
 
@@ -45,29 +45,47 @@ impl Session {
         Reply::new(250, Status(2, 1, 0), "Sender OK")
     }
 
-    pub(super) fn rcpt(&mut self, to: Address) -> Reply {
+    pub(super) fn rcpt(&mut self, to: Address) -> Step {
         let Some(tx) = self.tx.as_ref() else {
-            return bad_sequence("Need MAIL command");
+            return Step::Reply(bad_sequence("Need MAIL command"));
         };
         if tx.bdat_started {
-            return bad_sequence("RCPT not allowed after BDAT");
+            return Step::Reply(bad_sequence("RCPT not allowed after BDAT"));
         }
         if tx.rcpts.len() >= self.vs.limits.max_recipients as usize {
             self.vs.counters().reject(Reject::Recipients);
-            return Reply::new(452, Status(4, 5, 3), "Too many recipients");
+            return Step::Reply(Reply::new(452, Status(4, 5, 3), "Too many recipients"));
         }
         if !to.is_ascii() && !tx.params.smtputf8 {
-            return must_use_smtputf8();
+            return Step::Reply(must_use_smtputf8());
         }
         let domain = to.domain.clone().unwrap_or_else(|| self.vs.default_domain.clone());
         let class = self.vs.domains.classify(&domain);
-        if class == DomainClass::Remote && !relay_permits(&self.vs.relay, self.peer) {
-            self.vs.counters().reject(Reject::Relay);
-            return Reply::new(550, Status(5, 7, 1), format!("Relaying denied for <{}>", to.to_text()));
+        if class == DomainClass::Local && is_routing_local_part(&to.local) {
+            self.vs.counters().reject(Reject::AddressForm);
+            tracing::info!(virtual_server = %self.vs.name, client = %self.peer, rcpt = %to.to_text(),
+                "recipient refused: routing characters in a local part");
+            let text = format!("Address form not accepted (no percent hack, bang path or quoted @) <{}>", to.to_text());
+            return Step::Reply(Reply::new(550, Status(5, 7, 1), text));
+        }
+        if class == DomainClass::Remote {
+            let authenticated = self.auth_user.is_some();
+            match relay_verdict(&self.vs.relay, self.peer, self.client_name.as_ref(), authenticated) {
+                Verdict::Allow => {}
+                Verdict::NeedName => return Step::Lookup,
+                Verdict::Deny(reason) => {
+                    self.vs.counters().reject(Reject::Relay);
+                    let name = self.client_name.as_ref().and_then(ClientName::confirmed).unwrap_or("-");
+                    tracing::info!(virtual_server = %self.vs.name, client = %self.peer, name, rcpt = %to.to_text(),
+                        reason = ?reason, "relaying denied");
+                    let text = format!("Relaying denied for <{}>", to.to_text());
+                    return Step::Reply(Reply::new(550, Status(5, 7, 1), text));
+                }
+            }
         }
         let addr = self.stamp(to);
         self.tx.as_mut().expect("checked above").rcpts.push(addr);
-        Reply::new(250, Status(2, 1, 5), "Recipient OK")
+        Step::Reply(Reply::new(250, Status(2, 1, 5), "Recipient OK"))
     }
 
     /// `local@domain`, with the default domain for an address without one.

@@ -1,5 +1,6 @@
-//! Accept loop of one listener (one per bind address per shard, SO_REUSEPORT): enforces the
-//! virtual server's connection cap and runs each session on this shard until it ends.
+//! Accept loop of one listener (one per bind address per shard, SO_REUSEPORT): decides
+//! `[access]` and the virtual server's connection cap before the greeting, and runs each
+//! session on this shard until it ends.
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -10,7 +11,10 @@ use glommio::net::{TcpListener, TcpStream};
 
 use super::conn::serve;
 use super::context::VsContext;
+use super::rdns::{PendingName, LOOKUP_TIMEOUT};
 use super::session::Session;
+use crate::admin::metrics::Refuse;
+use crate::policy::{ClientName, Verdict};
 use crate::proto::reply::{Reply, Status};
 use crate::runtime::Shard;
 
@@ -37,15 +41,20 @@ pub async fn listen(listener: TcpListener, vs: Rc<VsContext>, shard: Rc<Shard>) 
 }
 
 async fn session(mut stream: TcpStream, peer: SocketAddr, vs: Rc<VsContext>, shard: Rc<Shard>) {
+    let mut session = Session::new(vs.clone(), peer.ip());
+    let mut pending = vs.wants_client_name().then(|| PendingName::start(&shard.resolver, peer.ip()));
+    if let Some(refusal) = admit(&mut session, pending.as_mut()).await {
+        refuse(&mut stream, refusal).await;
+        return;
+    }
     let cap = vs.limits.inbound_connections;
     let open = vs.open_connections.fetch_add(1, Ordering::AcqRel) + 1;
     if cap != 0 && open > cap {
         vs.open_connections.fetch_sub(1, Ordering::AcqRel);
+        vs.counters().refuse(Refuse::ConnectionLimit);
         tracing::info!(virtual_server = %vs.name, %peer, "refused: {cap} connections open");
-        let mut out = Vec::new();
-        Reply::new(421, Status(4, 7, 0), format!("{} Too many connections, try again later", vs.fqdn)).encode(&mut out);
-        let _ = stream.write_all(&out).await;
-        let _ = stream.close().await;
+        let reply = Reply::new(421, Status(4, 7, 0), format!("{} Too many connections, try again later", vs.fqdn));
+        refuse(&mut stream, reply).await;
         return;
     }
     let counters = vs.counters();
@@ -53,8 +62,34 @@ async fn session(mut stream: TcpStream, peer: SocketAddr, vs: Rc<VsContext>, sha
     counters.connections_current.fetch_add(1, Ordering::Relaxed);
     shard.sessions.set(shard.sessions.get() + 1);
     tracing::debug!(virtual_server = %vs.name, %peer, "connection opened");
-    serve(stream, Session::new(vs.clone(), peer.ip()), shard.clone()).await;
+    serve(stream, session, pending, shard.clone()).await;
     shard.sessions.set(shard.sessions.get() - 1);
     counters.connections_current.fetch_sub(1, Ordering::Relaxed);
     vs.open_connections.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// `[access]`: `None` admits the client, else the refusal. A `domain:` entry waits for the
+/// reverse lookup (the greeting waits with it).
+async fn admit(session: &mut Session, mut pending: Option<&mut PendingName>) -> Option<Reply> {
+    loop {
+        match session.admission() {
+            Verdict::Allow => return None,
+            Verdict::Deny(reason) => return Some(session.refuse_connection(reason)),
+            Verdict::NeedName => {
+                let name = match pending.as_deref_mut() {
+                    Some(pending) => pending.wait(LOOKUP_TIMEOUT).await,
+                    None => ClientName::Failed,
+                };
+                session.set_client_name(name);
+            }
+        }
+    }
+}
+
+/// Sends `reply` and closes the connection without reading anything.
+async fn refuse(stream: &mut TcpStream, reply: Reply) {
+    let mut out = Vec::new();
+    reply.encode(&mut out);
+    let _ = stream.write_all(&out).await;
+    let _ = stream.close().await;
 }

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 
-use super::received::{received_header, Trace};
+use super::received::{received_header, Rdns, Trace};
 use super::session::Session;
 use crate::admin::metrics::Reject;
 use crate::proto::address::Body;
@@ -44,6 +44,11 @@ impl Session {
             protocol: if esmtp { "ESMTP" } else { "SMTP" },
             id,
             single_recipient: single,
+            rdns: match (&self.client_name, self.vs.reverse_dns) {
+                (Some(name), true) => Rdns::check(name, helo),
+                (None, true) => Rdns::Failed,
+                (_, false) => Rdns::Off,
+            },
         };
         received_header(&trace, OffsetDateTime::now_utc())
     }

@@ -6,6 +6,7 @@ mod context;
 mod envelope;
 mod listener;
 mod message;
+mod rdns;
 mod received;
 mod session;
 #[cfg(test)]

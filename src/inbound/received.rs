@@ -1,6 +1,9 @@
-//! The `Received:` trace header tern prepends to every accepted message (RFC 5321 §4.4).
+//! The `Received:` trace header tern prepends to every accepted message (RFC 5321 §4.4),
+//! with the outcome of the reverse DNS check of the EHLO name when it is on.
 
 use std::net::IpAddr;
+
+use crate::policy::ClientName;
 
 use time::format_description::well_known::Rfc2822;
 use time::OffsetDateTime;
@@ -16,13 +19,50 @@ pub struct Trace<'a> {
     pub id: &'a str,
     /// Set when the message has exactly one recipient.
     pub single_recipient: Option<&'a str>,
+    pub rdns: Rdns<'a>,
+}
+
+/// The reverse DNS check of the EHLO name (`delivery.reverse_dns_lookup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rdns<'a> {
+    /// Not checked: `from helo ([ip])`.
+    Off,
+    /// The EHLO name is a forward-confirmed PTR name of the client: `from helo (name [ip])`.
+    Verified(&'a str),
+    /// It is not: `from helo (name [ip] unverified)`, with the confirmed PTR name if there is one.
+    Unverified(Option<&'a str>),
+    /// No PTR name, or DNS failed or timed out: `from helo ([ip] RDNS failed)`.
+    Failed,
+}
+
+impl<'a> Rdns<'a> {
+    /// Compares the EHLO name with the client's reverse lookup.
+    pub fn check(name: &'a ClientName, helo: &str) -> Rdns<'a> {
+        match name {
+            ClientName::Answered { ptr, .. } if ptr.is_empty() => Rdns::Failed,
+            ClientName::Answered { confirmed, .. } => {
+                match confirmed.iter().find(|n| n.eq_ignore_ascii_case(helo.trim_end_matches('.'))) {
+                    Some(name) => Rdns::Verified(name),
+                    None => Rdns::Unverified(confirmed.first().map(String::as_str)),
+                }
+            }
+            ClientName::Failed => Rdns::Failed,
+        }
+    }
 }
 
 /// Formats the header, folded over three lines, ending in CRLF.
 pub fn received_header(trace: &Trace<'_>, now: OffsetDateTime) -> String {
-    let client = match trace.client {
+    let literal = match trace.client {
         IpAddr::V4(ip) => format!("[{ip}]"),
         IpAddr::V6(ip) => format!("[IPv6:{ip}]"),
+    };
+    let client = match trace.rdns {
+        Rdns::Off => literal,
+        Rdns::Verified(name) => format!("{name} {literal}"),
+        Rdns::Unverified(Some(name)) => format!("{name} {literal} unverified"),
+        Rdns::Unverified(None) => format!("{literal} unverified"),
+        Rdns::Failed => format!("{literal} RDNS failed"),
     };
     let date = now.format(&Rfc2822).unwrap_or_else(|_| now.unix_timestamp().to_string());
     let for_clause = match trace.single_recipient {
@@ -50,6 +90,7 @@ mod tests {
             protocol: "ESMTP",
             id: "ABC",
             single_recipient: Some("bob@example.com"),
+            rdns: Rdns::Off,
         };
         assert_eq!(
             received_header(&trace, now),
@@ -64,5 +105,46 @@ mod tests {
             "Received: from client.example ([IPv6:::1])\r\n\tby mx.tern.test with SMTP id ABC; \
              Mon, 23 Nov 2026 08:15:00 +0000\r\n"
         );
+    }
+
+    #[test]
+    fn reverse_dns_outcomes() {
+        let now = datetime!(2026-11-23 08:15:00 UTC);
+        let answered = |ptr: &[&str], confirmed: &[&str]| ClientName::Answered {
+            ptr: ptr.iter().map(|s| s.to_string()).collect(),
+            confirmed: confirmed.iter().map(|s| s.to_string()).collect(),
+        };
+        let good = answered(&["other.example", "client.example"], &["other.example", "client.example"]);
+        let elsewhere = answered(&["other.example"], &["other.example"]);
+        let unconfirmed = answered(&["client.example"], &[]);
+        let none = answered(&[], &[]);
+        let cases: &[(&ClientName, &str, Rdns, &str)] = &[
+            (&good, "Client.Example", Rdns::Verified("client.example"), "(client.example [127.0.0.9])"),
+            (&good, "client.example.", Rdns::Verified("client.example"), "(client.example [127.0.0.9])"),
+            (
+                &elsewhere,
+                "client.example",
+                Rdns::Unverified(Some("other.example")),
+                "(other.example [127.0.0.9] unverified)",
+            ),
+            (&unconfirmed, "client.example", Rdns::Unverified(None), "([127.0.0.9] unverified)"),
+            (&none, "client.example", Rdns::Failed, "([127.0.0.9] RDNS failed)"),
+            (&ClientName::Failed, "client.example", Rdns::Failed, "([127.0.0.9] RDNS failed)"),
+        ];
+        for (name, helo, want, clause) in cases {
+            let rdns = Rdns::check(name, helo);
+            assert_eq!(rdns, *want, "{name:?} {helo}");
+            let trace = Trace {
+                helo,
+                client: "127.0.0.9".parse().unwrap(),
+                fqdn: "mx.tern.test",
+                protocol: "ESMTP",
+                id: "ABC",
+                single_recipient: None,
+                rdns,
+            };
+            let header = received_header(&trace, now);
+            assert!(header.starts_with(&format!("Received: from {helo} {clause}\r\n\tby ")), "{header}");
+        }
     }
 }

@@ -6,6 +6,8 @@ use std::rc::Rc;
 
 use super::context::VsContext;
 use super::envelope::Transaction;
+use crate::admin::metrics::Refuse;
+use crate::policy::{decide, ClientName, DenyReason, Verdict};
 use crate::proto::command::{self, Command};
 use crate::proto::reply::{Reply, Status};
 
@@ -24,6 +26,9 @@ pub enum Step {
     /// Read the next `size` bytes as a BDAT chunk; `first` starts a new message. With
     /// `discard`, the chunk is read and thrown away and `discard` is the reply.
     Bdat { size: u64, last: bool, first: bool, discard: Option<Reply> },
+    /// Only the client's reverse name can decide: look it up, hand it to
+    /// [`Session::set_client_name`], and feed the same line again.
+    Lookup,
 }
 
 /// The greeting state: nothing yet, or the EHLO/HELO name.
@@ -41,12 +46,47 @@ pub struct Session {
     pub(super) tx: Option<Transaction>,
     /// Sum of message bytes received in this session (for `max_session_size`).
     pub(super) session_bytes: u64,
+    /// The authenticated user (set by AUTH); such a session may relay with `allow_authenticated`.
+    pub(super) auth_user: Option<String>,
+    /// The client's reverse lookup, once it was needed and done.
+    pub(super) client_name: Option<ClientName>,
     errors: u32,
 }
 
 impl Session {
     pub fn new(vs: Rc<VsContext>, peer: IpAddr) -> Session {
-        Session { vs, peer, helo: None, tx: None, session_bytes: 0, errors: 0 }
+        Session { vs, peer, helo: None, tx: None, session_bytes: 0, auth_user: None, client_name: None, errors: 0 }
+    }
+
+    /// Whether `[access]` admits the client (before the greeting); [`Verdict::NeedName`] asks
+    /// for its reverse lookup first.
+    pub fn admission(&self) -> Verdict {
+        decide(self.vs.access.mode, &self.vs.access.list, self.peer, self.client_name.as_ref())
+    }
+
+    /// The reply that refuses a client `[access]` does not admit, counted by reason; the
+    /// connection is closed after it.
+    pub fn refuse_connection(&self, reason: DenyReason) -> Reply {
+        let refuse = match reason {
+            DenyReason::Ip => Refuse::AccessList,
+            DenyReason::Domain => Refuse::AccessDomain,
+            DenyReason::Dns => Refuse::AccessDns,
+        };
+        self.vs.counters().refuse(refuse);
+        let name = self.client_name.as_ref().and_then(ClientName::confirmed).unwrap_or("-");
+        tracing::info!(virtual_server = %self.vs.name, client = %self.peer, name, reason = refuse.label(),
+            "connection refused by [access]");
+        Reply::new(554, Status(5, 7, 1), format!("{} Access denied for [{}]", self.vs.fqdn, self.peer))
+    }
+
+    /// Records the client's reverse lookup (asked for by [`Step::Lookup`]).
+    pub fn set_client_name(&mut self, name: ClientName) {
+        self.client_name = Some(name);
+    }
+
+    /// True when the trace header is about to need the reverse lookup that is not done yet.
+    pub fn trace_needs_name(&self) -> bool {
+        self.vs.reverse_dns && self.client_name.is_none()
     }
 
     pub fn greeting(&self) -> Reply {
@@ -96,7 +136,7 @@ impl Session {
             Command::Ehlo(name) => Step::Reply(self.ehlo(name, true)),
             Command::Helo(name) => Step::Reply(self.ehlo(name, false)),
             Command::Mail { from, params } => Step::Reply(self.mail(from, params)),
-            Command::Rcpt { to } => Step::Reply(self.rcpt(to)),
+            Command::Rcpt { to } => self.rcpt(to),
             Command::Data => self.data(),
             Command::Bdat { size, last } => self.bdat(size, last),
             Command::Rset => {

@@ -9,6 +9,7 @@ use super::session::{Session, Step};
 use super::VsContext;
 use crate::admin::metrics::Metrics;
 use crate::config;
+use crate::policy::ClientName;
 
 fn session(extra: &str) -> Session {
     let text = format!(
@@ -29,6 +30,7 @@ fn first_line(step: &Step) -> String {
         Step::Close(r) => return format!("close {}", text(r)),
         Step::Bdat { discard: Some(r), .. } => return format!("discard {}", text(r)),
         Step::Bdat { size, last, first, discard: None } => return format!("bdat {size} {last} {first}"),
+        Step::Lookup => return "lookup".to_string(),
     };
     text(reply)
 }
@@ -117,4 +119,69 @@ fn twenty_errors_close_the_session() {
         assert!(matches!(s.command(b"BOGUS"), Step::Reply(r) if r.code == 500));
     }
     assert!(matches!(s.command(b"BOGUS"), Step::Close(r) if r.code == 421));
+}
+
+#[test]
+fn authenticated_sessions_may_relay_unless_allow_authenticated_is_off() {
+    let mut s = session("");
+    run(&mut s, &[("EHLO c", "250"), ("MAIL FROM:<a@b.test>", "250"), ("RCPT TO:<x@far.test>", "550 5.7.1")]);
+    s.auth_user = Some("alice".into());
+    run(&mut s, &[("RCPT TO:<x@far.test>", "250 2.1.5")]);
+    let mut s = session("[relay]\nallow_authenticated = false\n");
+    s.auth_user = Some("alice".into());
+    run(&mut s, &[("EHLO c", "250"), ("MAIL FROM:<a@b.test>", "250"), ("RCPT TO:<x@far.test>", "550 5.7.1")]);
+}
+
+#[test]
+fn relay_domain_entries_ask_for_the_client_name_once() {
+    let mut s = session("[relay]\nlist = [\"domain:client.example\"]\n");
+    run(&mut s, &[("EHLO c", "250"), ("MAIL FROM:<a@b.test>", "250"), ("RCPT TO:<x@tern.test>", "250 2.1.5")]);
+    assert_eq!(s.command(b"RCPT TO:<x@far.test>"), Step::Lookup, "local recipients need no lookup");
+    let confirmed = vec!["mx.client.example".to_string()];
+    s.set_client_name(ClientName::Answered { ptr: confirmed.clone(), confirmed });
+    run(&mut s, &[("RCPT TO:<x@far.test>", "250 2.1.5")]);
+    let mut s = session("[relay]\nlist = [\"domain:client.example\"]\n");
+    s.set_client_name(ClientName::Failed);
+    run(&mut s, &[("EHLO c", "250"), ("MAIL FROM:<a@b.test>", "250"), ("RCPT TO:<x@far.test>", "550 5.7.1")]);
+}
+
+#[test]
+fn address_tricks_never_open_the_relay() {
+    let mut s = session("[[domain]]\nname = \"partner.test\"\nkind = \"remote\"\nallow_relay = true\n");
+    run(
+        &mut s,
+        &[
+            ("EHLO c", "250"),
+            ("MAIL FROM:<a@b.test>", "250"),
+            ("RCPT TO:<user%far.test@tern.test>", "550 5.7.1 Address form"),
+            ("RCPT TO:<far.test!user@tern.test>", "550 5.7.1 Address form"),
+            ("RCPT TO:<far.test!user>", "550 5.7.1 Address form"),
+            ("RCPT TO:<\"user@far.test\"@tern.test>", "550 5.7.1 Address form"),
+            ("RCPT TO:<@tern.test:user@far.test>", "550 5.7.1 Relaying denied for <user@far.test>"),
+            ("RCPT TO:<@far.test,@x.test:user@tern.test>", "250 2.1.5"),
+            ("RCPT TO:<user@[127.0.0.1]>", "550 5.7.1 Relaying denied"),
+            ("RCPT TO:<user@[IPv6:::1]>", "550 5.7.1 Relaying denied"),
+            ("RCPT TO:<user@tern.test.>", "501 5.1.3"),
+            ("RCPT TO:<USER@TeRn.TeSt>", "250 2.1.5"),
+            ("RCPT TO:<user%far.test@partner.test>", "250 2.1.5"),
+            ("RCPT TO:<user@far.test@tern.test>", "501 5.1.3"),
+        ],
+    );
+    let tx = s.tx.as_ref().unwrap();
+    assert_eq!(tx.rcpts, ["user@tern.test", "USER@TeRn.TeSt", "user%far.test@partner.test"]);
+}
+
+#[test]
+fn access_lists_decide_admission() {
+    use crate::policy::{DenyReason, Verdict};
+    let s = session("[access]\nmode = \"only\"\nlist = [\"127.0.0.0/8\"]\n");
+    assert_eq!(s.admission(), Verdict::Allow);
+    let s = session("[access]\nlist = [\"127.0.0.1\"]\n");
+    assert_eq!(s.admission(), Verdict::Deny(DenyReason::Ip));
+    let mut s = session("[access]\nmode = \"only\"\nlist = [\"domain:client.example\"]\n");
+    assert_eq!(s.admission(), Verdict::NeedName);
+    s.set_client_name(ClientName::Failed);
+    assert_eq!(s.admission(), Verdict::Deny(DenyReason::Dns));
+    let reply = s.refuse_connection(DenyReason::Dns);
+    assert_eq!((reply.code, reply.status.unwrap().to_string()), (554, "5.7.1".into()));
 }

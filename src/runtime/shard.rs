@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use glommio::sync::Semaphore;
 
 use crate::admin::metrics::ShardMetrics;
+use crate::dns::Resolver;
 use crate::inbound::VsContext;
 use crate::local::{render, DropDir};
 use crate::outbound::Outbound;
@@ -33,6 +34,8 @@ pub struct Shard {
     /// Local domains of the site, for messages whose virtual server no longer exists.
     pub site_domains: Domains,
     pub metrics: Arc<ShardMetrics>,
+    /// The shard's resolver (one cache for delivery and for clients' reverse lookups).
+    pub resolver: Resolver,
     /// The delivery engine, set right after the shard is built.
     pub outbound: OnceCell<Rc<Outbound>>,
     next_seq: Cell<u64>,
@@ -46,6 +49,7 @@ impl Shard {
         virtual_servers: Vec<Rc<VsContext>>,
         site_domains: Domains,
         metrics: Arc<ShardMetrics>,
+        resolver: Resolver,
     ) -> Shard {
         Shard {
             id,
@@ -57,6 +61,7 @@ impl Shard {
             virtual_servers,
             site_domains,
             metrics,
+            resolver,
             outbound: OnceCell::new(),
             next_seq: Cell::new(0),
         }

@@ -191,7 +191,8 @@ async fn open_shard(k: usize, shared: &Shared, mesh: mesh::Builder) -> Result<Rc
         .map(|(i, vs)| Rc::new(VsContext::new(config, i, vs, shared.open_connections[i].clone(), metrics.clone())))
         .collect();
     let site = Domains::new(config, &config.server.default_domain);
-    let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics.clone()));
+    let resolver = Resolver::new(shared.dns_servers.clone(), DNS_TIMEOUT);
+    let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics.clone(), resolver.clone()));
     let submit: Submit = {
         let weak = Rc::downgrade(&shard);
         Rc::new(move |meta: &MessageMeta, body: BodyRef, wire: &[u8]| {
@@ -204,7 +205,7 @@ async fn open_shard(k: usize, shared: &Shared, mesh: mesh::Builder) -> Result<Rc
         config,
         shard: k,
         spool: shard.spool.clone(),
-        resolver: Resolver::new(shared.dns_servers.clone(), DNS_TIMEOUT),
+        resolver,
         global: shared.global.clone(),
         stats: metrics.outbound.clone(),
         submit,

@@ -246,6 +246,32 @@ impl Smtp {
         Smtp::from_stream(TcpStream::connect(addr).unwrap())
     }
 
+    /// Connects from the loopback address `source` (any 127.0.0.0/8 address, or `::1`) and
+    /// returns without reading the banner.
+    pub fn connect_raw_from(addr: SocketAddr, source: &str) -> Smtp {
+        let source: std::net::IpAddr = source.parse().unwrap();
+        let domain = if source.is_ipv4() { socket2::Domain::IPV4 } else { socket2::Domain::IPV6 };
+        let socket = socket2::Socket::new(domain, socket2::Type::STREAM, None).unwrap();
+        socket.bind(&SocketAddr::new(source, 0).into()).unwrap();
+        socket.connect(&addr.into()).unwrap();
+        Smtp::from_stream(socket.into())
+    }
+
+    /// Like [`Smtp::connect_raw_from`], checking the 220 banner.
+    pub fn connect_from(addr: SocketAddr, source: &str) -> Smtp {
+        let mut smtp = Smtp::connect_raw_from(addr, source);
+        let banner = smtp.read_reply();
+        assert!(banner.starts_with("220 "), "{banner}");
+        smtp
+    }
+
+    /// Reads everything up to EOF: what the server sent before it closed the connection.
+    pub fn read_to_close(&mut self) -> String {
+        let mut rest = String::new();
+        let _ = self.reader.read_to_string(&mut rest);
+        rest
+    }
+
     /// Connects and checks the 220 banner.
     pub fn connect(addr: SocketAddr) -> Smtp {
         let mut smtp = Smtp::connect_raw(addr);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::host::{hostname, online_cpus};
 use super::*;
-use crate::policy::IpNet;
+use crate::policy::{IpList, IpNet};
 
 const KB: u64 = 1024;
 
@@ -56,7 +56,8 @@ fn empty_file_is_the_full_default() {
         max_session_size: 10240 * KB,
         max_recipients: 100,
     };
-    let relay = Relay { mode: ListMode::Only, list: IpList::default(), allow_authenticated: true };
+    let relay = Relay { mode: ListMode::Only, list: ClientList::default(), allow_authenticated: true };
+    let access = Access { mode: ListMode::AllExcept, list: ClientList::default() };
     let vs = VirtualServer {
         name: "Default SMTP Virtual Server".into(),
         bind: vec![addr("0.0.0.0:25")],
@@ -64,6 +65,7 @@ fn empty_file_is_the_full_default() {
         default_domain: "localhost".into(),
         limits,
         relay,
+        access,
     };
     assert_eq!(config.virtual_servers, vec![vs]);
     assert_eq!(config.domains, vec![]);
@@ -103,9 +105,8 @@ fn embedded_default_parses() {
     assert_eq!(vs.name, "Default SMTP Virtual Server");
     assert_eq!(vs.bind, vec![addr("127.0.0.1:2525")]);
     assert_eq!(vs.relay.mode, ListMode::Only);
-    assert_eq!(vs.relay.list, IpList(vec![IpNet::parse("127.0.0.1").unwrap()]));
-    assert!(vs.relay.list.contains("127.0.0.1".parse().unwrap()));
-    assert!(!vs.relay.list.contains("127.0.0.2".parse().unwrap()));
+    assert_eq!(vs.relay.list.ips, IpList(vec![IpNet::parse("127.0.0.1").unwrap()]));
+    assert!(vs.relay.list.domains.is_empty());
     assert_eq!(config.admin.listen, Some(addr("127.0.0.1:8025")));
 }
 
@@ -164,7 +165,7 @@ fn explicit_values_are_read() {
     assert_eq!(vs.limits.max_session_size, 20 * KB * KB);
     assert_eq!((vs.limits.inbound_connections, vs.limits.max_recipients), (1000, 5000));
     assert_eq!(vs.relay.mode, ListMode::AllExcept);
-    assert_eq!(vs.relay.list.0.len(), 2);
+    assert_eq!(vs.relay.list.ips.0.len(), 2);
     assert!(!vs.relay.allow_authenticated);
     assert_eq!(config.delivery.max_hop_count, 30);
     let names: Vec<(&str, DomainKind, bool)> =
@@ -201,6 +202,12 @@ fn virtual_server_overrides_merge_key_by_key() {
         limits = { max_recipients = 1000 }
         [virtual_server.relay]
         mode = "all_except"
+        list = ["domain:Partner.example", "192.0.2.0/24"]
+        [virtual_server.access]
+        list = ["domain:spam.example"]
+        [access]
+        mode = "only"
+        list = ["10.0.0.0/8"]
         "#,
     )
     .unwrap();
@@ -214,7 +221,15 @@ fn virtual_server_overrides_merge_key_by_key() {
     assert_eq!(bulk.limits.max_message_size, KB * KB, "site value kept");
     assert_eq!(bulk.limits.connection_timeout, Duration::from_secs(600), "default kept");
     assert_eq!(bulk.relay.mode, ListMode::AllExcept);
-    assert_eq!(bulk.relay.list, plain.relay.list, "site list kept");
+    assert_eq!(bulk.relay.list.domains, ["partner.example"]);
+    assert_eq!(bulk.relay.list.ips, IpList(vec![IpNet::parse("192.0.2.0/24").unwrap()]));
+    assert_eq!(plain.relay.list.ips, IpList(vec![IpNet::parse("10.0.0.0/8").unwrap()]), "site list");
+    assert_eq!((plain.access.mode, bulk.access.mode), (ListMode::Only, ListMode::Only), "site mode kept");
+    assert_eq!(plain.access.list.ips.0.len(), 1);
+    assert_eq!(
+        (bulk.access.list.ips.0.len(), bulk.access.list.domains.as_slice()),
+        (0, &["spam.example".to_string()][..])
+    );
     assert!(bulk.relay.allow_authenticated);
 }
 
