@@ -8,10 +8,11 @@ use std::time::Duration;
 use super::connector::connectors;
 use super::host::{hostname, online_cpus};
 use super::reader::{boolean, duration, nonzero, size, text, uint, Reason, Section};
+use super::security::{auth, tls};
 use super::validate::{self, domain_name, domain_pattern, socket_addr};
 use super::{
-    Admin, AuthMode, Config, Delivery, Domain, DomainKind, Limits, ListMode, OutboundSecurity, Relay, Server,
-    VirtualServer, VsState,
+    Admin, Auth, AuthMode, Config, Delivery, Domain, DomainKind, Limits, ListMode, OutboundSecurity, Relay, Server,
+    Tls, VirtualServer, VsState,
 };
 use crate::policy::{IpList, IpNet};
 
@@ -76,9 +77,13 @@ impl Default for OutboundSecurity {
 /// Reads the whole file; cross-entry problems are recorded too.
 pub fn config(root: &mut Section) -> Config {
     let server = server(&mut root.section("server"));
-    let site_limits = limits(&mut root.section("limits"), &Limits::default());
-    let site_relay = relay(&mut root.section("relay"), &Relay::default());
-    let virtual_servers = virtual_servers(root, &server, &site_limits, &site_relay);
+    let site = Site {
+        limits: limits(&mut root.section("limits"), &Limits::default()),
+        relay: relay(&mut root.section("relay"), &Relay::default()),
+        tls: tls(&mut root.section("tls"), &Tls::default()),
+        auth: auth(&mut root.section("auth"), &Auth::default()),
+    };
+    let virtual_servers = virtual_servers(root, &server, &site);
     validate::virtual_servers(&virtual_servers, root.errors());
     let mut default_domains: Vec<&str> = vec![&server.default_domain];
     for vs in &virtual_servers {
@@ -183,15 +188,25 @@ fn relay_entry(entry: &str) -> Result<IpNet, Reason> {
     IpNet::parse(entry)
 }
 
-fn virtual_servers(root: &mut Section, server: &Server, limits: &Limits, relay: &Relay) -> Vec<VirtualServer> {
+/// The site-wide sections a virtual server may override.
+struct Site {
+    limits: Limits,
+    relay: Relay,
+    tls: Tls,
+    auth: Auth,
+}
+
+fn virtual_servers(root: &mut Section, server: &Server, site: &Site) -> Vec<VirtualServer> {
     if !root.has("virtual_server") {
         return vec![VirtualServer {
             name: DEFAULT_VS_NAME.to_string(),
             bind: vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 25)],
             state: VsState::Started,
             default_domain: server.default_domain.clone(),
-            limits: limits.clone(),
-            relay: relay.clone(),
+            limits: site.limits.clone(),
+            relay: site.relay.clone(),
+            tls: site.tls.clone(),
+            auth: site.auth.clone(),
         }];
     }
     let tables = root.tables("virtual_server");
@@ -199,10 +214,10 @@ fn virtual_servers(root: &mut Section, server: &Server, limits: &Limits, relay: 
         root.error("virtual_server", "expected at least one [[virtual_server]]");
     }
     let tables = tables.unwrap_or_default();
-    tables.into_iter().map(|mut vs| virtual_server(&mut vs, server, limits, relay)).collect()
+    tables.into_iter().map(|mut vs| virtual_server(&mut vs, server, site)).collect()
 }
 
-fn virtual_server(sec: &mut Section, server: &Server, limits_: &Limits, relay_: &Relay) -> VirtualServer {
+fn virtual_server(sec: &mut Section, server: &Server, site: &Site) -> VirtualServer {
     let name = sec.require("name", text(non_empty)).unwrap_or_default();
     let bind = bind(sec);
     VirtualServer {
@@ -210,8 +225,10 @@ fn virtual_server(sec: &mut Section, server: &Server, limits_: &Limits, relay_: 
         bind,
         state: sec.get("state", text(vs_state)).unwrap_or(VsState::Started),
         default_domain: sec.get("default_domain", text(domain_name)).unwrap_or_else(|| server.default_domain.clone()),
-        limits: sec.table("limits").map_or_else(|| limits_.clone(), |mut l| limits(&mut l, limits_)),
-        relay: sec.table("relay").map_or_else(|| relay_.clone(), |mut r| relay(&mut r, relay_)),
+        limits: sec.table("limits").map_or_else(|| site.limits.clone(), |mut l| limits(&mut l, &site.limits)),
+        relay: sec.table("relay").map_or_else(|| site.relay.clone(), |mut r| relay(&mut r, &site.relay)),
+        tls: sec.table("tls").map_or_else(|| site.tls.clone(), |mut t| tls(&mut t, &site.tls)),
+        auth: sec.table("auth").map_or_else(|| site.auth.clone(), |mut a| auth(&mut a, &site.auth)),
     }
 }
 

@@ -11,12 +11,8 @@ pub const NOT_SUPPORTED_REASON: &str = "not supported yet (this stage of tern ha
 
 /// Key paths refused in this stage.
 pub const NOT_SUPPORTED: &[&str] = &[
-    "tls",
-    "auth",
     "access",
     "logging",
-    "virtual_server.tls",
-    "virtual_server.auth",
     "virtual_server.access",
     "virtual_server.logging",
     "admin.operators",
@@ -52,8 +48,10 @@ mod tests {
     #[test]
     fn matches_without_indices() {
         let cases: &[(&str, bool)] = &[
-            ("tls", true),
-            ("virtual_server[0].tls", true),
+            ("tls", false),
+            ("virtual_server[0].tls", false),
+            ("virtual_server[0].auth", false),
+            ("access", true),
             ("virtual_server[12].logging", true),
             ("virtual_server[0].limits", false),
             ("delivery.max_hop_count", false),
