@@ -58,7 +58,8 @@ pub(super) fn auth(sec: &mut Section, base: &Auth) -> Auth {
         users: users.or_else(|| base.users.clone()),
         require_tls_for_basic: sec.get("require_tls_for_basic", boolean).unwrap_or(base.require_tls_for_basic),
     };
-    let nobody = !auth.anonymous && !(auth.basic && auth.users.is_some());
+    let can_auth = auth.basic && auth.users.is_some();
+    let nobody = !auth.anonymous && !can_auth;
     if nobody && (sec.has("anonymous") || sec.has("basic") || sec.has("users")) {
         sec.error("anonymous", "anonymous = false needs basic = true and a users file, or nobody could send mail");
     }
