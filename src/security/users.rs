@@ -87,8 +87,12 @@ impl Users {
         self.hashes.is_empty()
     }
 
-    /// True when `name` exists and `password` matches its hash. CPU-heavy: run it off the shard.
+    /// True when `name` exists and `password` (never empty) matches its hash. CPU-heavy: run it
+    /// off the shard.
     pub fn verify(&self, name: &str, password: &[u8]) -> bool {
+        if password.is_empty() {
+            return false;
+        }
         let (hash, known) = match self.hashes.get(name) {
             Some(hash) => (hash.as_str(), true),
             None => (self.decoy.as_str(), false),
