@@ -129,7 +129,8 @@ impl Client {
         let Io::Plain(mut tcp) = client.reader.into_inner() else {
             return Err(std::io::Error::other("already TLS"));
         };
-        let mut conn = ClientConnection::new(setup.config.clone(), setup.name.clone()).map_err(std::io::Error::other)?;
+        let mut conn =
+            ClientConnection::new(setup.config.clone(), setup.name.clone()).map_err(std::io::Error::other)?;
         while conn.is_handshaking() {
             conn.complete_io(&mut tcp)?;
         }

@@ -116,7 +116,8 @@ fn user_add(name: &str, users: Option<PathBuf>, config: Option<PathBuf>) -> Resu
     Ok(format!("added {name} to {}", path.display()))
 }
 
-/// `auth.users` of a configuration file (site-wide, else the first virtual server's).
+/// `auth.users` of a configuration file: the first virtual server that has one (each inherits
+/// the site value unless it overrides it).
 fn users_file_of(config: &std::path::Path) -> Result<PathBuf, String> {
     let config = config::load(config).map_err(|e| format!("invalid configuration:\n{e}"))?;
     config

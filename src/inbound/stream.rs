@@ -23,10 +23,15 @@ pub(super) enum Stream {
 
 impl Stream {
     /// Runs the server handshake over the plain stream and becomes the TLS stream.
+    ///
+    /// TLS writes a flight as several records (glommio has no vectored write), so Nagle's
+    /// algorithm would hold the later ones for the client's delayed ACK (about 40 ms per round
+    /// trip, measured: 23 handshakes/s): a TLS connection sends without delay.
     pub async fn upgrade(&mut self, config: Arc<rustls::ServerConfig>) -> io::Result<TlsInfo> {
         let Stream::Plain(tcp) = std::mem::replace(self, Stream::Gone) else {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "STARTTLS on a stream that is not plain"));
         };
+        tcp.set_nodelay(true)?;
         let tls = TlsAcceptor::from(config).accept(tcp).await?;
         let session = tls.get_ref().1;
         let version = match session.protocol_version() {
