@@ -15,6 +15,7 @@
 //! - [`delivery`] pure outbound decisions: routes, the retry schedule, delivery status notifications.
 //! - [`runtime`]  shard (executor) start-up, per-shard state, signals and shutdown.
 //! - [`admin`]    the admin HTTP endpoint and the metrics registry.
+//! - [`security`] inbound STARTTLS certificates and the AUTH users file, reloadable on SIGHUP.
 
 pub mod admin;
 pub mod config;
@@ -26,4 +27,5 @@ pub mod outbound;
 pub mod policy;
 pub mod proto;
 pub mod runtime;
+pub mod security;
 pub mod spool;

@@ -30,13 +30,15 @@ fn check_config_lists_every_problem_and_fails() {
     std::fs::write(
         &bad,
         "[limits]\nmax_message_size = \"20MB\"\nmax_session_size = \"1MB\"\nmax_recipients = \"many\"\n\
-         [server]\nbogus = 1\n[tls]\ncertificate = \"/x.pem\"\n",
+         [server]\nbogus = 1\n[tls]\ncertificate = \"/x.pem\"\n[logging]\nenabled = true\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tern")).args(["check-config", "--config"]).arg(&bad).output().unwrap();
     assert!(!out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for expected in ["limits.max_session_size", "limits.max_recipients", "server.bogus", "tls", "not supported yet"] {
+    for expected in
+        ["limits.max_session_size", "limits.max_recipients", "server.bogus", "tls.key", "logging", "not supported yet"]
+    {
         assert!(stdout.contains(expected), "missing {expected} in:\n{stdout}");
     }
     let good = dir.path().join("good.toml");

@@ -29,10 +29,43 @@ pub enum Reject {
     SessionSize,
     /// RCPT to a local domain whose local part routes elsewhere (`%`, `!`, quoted `@`).
     AddressForm,
+    /// A command other than EHLO/HELO, NOOP, RSET, QUIT, STARTTLS before TLS (`[tls].require`).
+    TlsRequired,
+    /// MAIL before AUTH (`anonymous = false`).
+    AuthRequired,
+}
+
+/// The `result` label of `tern_auth_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthResult {
+    Success,
+    /// Wrong user name or password (535).
+    Failure,
+    /// The client sent `*` (501).
+    Cancelled,
+    /// Bad base64 or a malformed PLAIN message (501).
+    Malformed,
+    /// AUTH before STARTTLS with `require_tls_for_basic` (538).
+    NoTls,
+}
+
+impl AuthResult {
+    pub const ALL: [AuthResult; 5] =
+        [AuthResult::Success, AuthResult::Failure, AuthResult::Cancelled, AuthResult::Malformed, AuthResult::NoTls];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthResult::Success => "success",
+            AuthResult::Failure => "failure",
+            AuthResult::Cancelled => "cancelled",
+            AuthResult::Malformed => "malformed",
+            AuthResult::NoTls => "no_tls",
+        }
+    }
 }
 
 impl Reject {
-    pub const ALL: [Reject; 8] = [
+    pub const ALL: [Reject; 10] = [
         Reject::Size,
         Reject::BareEol,
         Reject::HopCount,
@@ -41,6 +74,8 @@ impl Reject {
         Reject::Spool,
         Reject::SessionSize,
         Reject::AddressForm,
+        Reject::TlsRequired,
+        Reject::AuthRequired,
     ];
 
     pub fn label(self) -> &'static str {
@@ -53,6 +88,8 @@ impl Reject {
             Reject::Spool => "spool",
             Reject::SessionSize => "session_size",
             Reject::AddressForm => "address_form",
+            Reject::TlsRequired => "tls_required",
+            Reject::AuthRequired => "auth_required",
         }
     }
 }
@@ -94,9 +131,20 @@ pub struct VsCounters {
     pub drop_deliveries: AtomicU64,
     rejected: [AtomicU64; Reject::ALL.len()],
     refused: [AtomicU64; Refuse::ALL.len()],
+    auth: [AtomicU64; AuthResult::ALL.len()],
+    /// STARTTLS handshakes: `[succeeded, failed]`.
+    tls_handshakes: [AtomicU64; 2],
 }
 
 impl VsCounters {
+    pub fn auth(&self, result: AuthResult) {
+        self.auth[result as usize].fetch_add(1, Relaxed);
+    }
+
+    pub fn tls_handshake(&self, ok: bool) {
+        self.tls_handshakes[usize::from(!ok)].fetch_add(1, Relaxed);
+    }
+
     pub fn reject(&self, reason: Reject) {
         self.rejected[reason as usize].fetch_add(1, Relaxed);
     }
@@ -194,6 +242,7 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{{virtual_server=\"{}\",reason=\"{}\"}} {n}", escape(vs), reason.label());
             }
         }
+        self.render_security(&mut out);
         let spool: [Family<SpoolStats, u64>; 3] = [
             ("tern_queue_messages", "gauge", "Messages accepted and not yet final.", |s| s.queued.load(Relaxed)),
             ("tern_spool_fsyncs_total", "counter", "fdatasync calls on spool segments.", |s| s.fsyncs.load(Relaxed)),
@@ -211,6 +260,26 @@ impl Metrics {
         }
         self.render_outbound(&mut out, &domains);
         out
+    }
+
+    /// `tern_tls_handshakes_total` and `tern_auth_total` per virtual server and result.
+    fn render_security(&self, out: &mut String) {
+        let name = "tern_tls_handshakes_total";
+        header(out, name, "counter", "Inbound STARTTLS handshakes, by result.");
+        for (i, vs) in self.vs_names.iter().enumerate() {
+            for (j, result) in ["success", "failure"].into_iter().enumerate() {
+                let n = self.sum_vs(i, |c| c.tls_handshakes[j].load(Relaxed) as i64);
+                let _ = writeln!(out, "{name}{{virtual_server=\"{}\",result=\"{result}\"}} {n}", escape(vs));
+            }
+        }
+        let name = "tern_auth_total";
+        header(out, name, "counter", "Inbound AUTH attempts, by result.");
+        for (i, vs) in self.vs_names.iter().enumerate() {
+            for result in AuthResult::ALL {
+                let n = self.sum_vs(i, |c| c.auth[result as usize].load(Relaxed) as i64);
+                let _ = writeln!(out, "{name}{{virtual_server=\"{}\",result=\"{}\"}} {n}", escape(vs), result.label());
+            }
+        }
     }
 
     /// Per-domain outbound counters summed over the shards that count them.
@@ -307,6 +376,9 @@ mod tests {
         m.shards[1].vs[1].reject(Reject::Relay);
         m.shards[0].vs[0].refuse(Refuse::AccessDomain);
         m.shards[1].vs[0].refuse(Refuse::AccessDomain);
+        m.shards[0].vs[0].auth(AuthResult::Failure);
+        m.shards[1].vs[0].auth(AuthResult::Failure);
+        m.shards[1].vs[0].tls_handshake(false);
         m.shards[0].vs[1].connections_current.fetch_add(1, Relaxed);
         m.shards[0].spool.queued.fetch_add(5, Relaxed);
         m.shards[1].spool.queued.fetch_add(2, Relaxed);
@@ -317,6 +389,9 @@ mod tests {
         assert!(text.contains("tern_queue_messages 7\n"));
         assert!(text.contains("tern_connections_refused_total{virtual_server=\"a\",reason=\"access_domain\"} 2\n"));
         assert!(text.contains("tern_connections_refused_total{virtual_server=\"a\",reason=\"connection_limit\"} 0\n"));
+        assert!(text.contains("tern_auth_total{virtual_server=\"a\",result=\"failure\"} 2\n"), "{text}");
+        assert!(text.contains("tern_tls_handshakes_total{virtual_server=\"a\",result=\"failure\"} 1\n"));
+        assert!(text.contains("tern_tls_handshakes_total{virtual_server=\"a\",result=\"success\"} 0\n"));
         assert!(text.contains("# TYPE tern_queue_messages gauge\n"));
     }
 }

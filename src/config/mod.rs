@@ -7,6 +7,7 @@ mod connector;
 mod host;
 mod reader;
 mod resolve;
+mod security;
 mod stage;
 mod units;
 mod validate;
@@ -76,6 +77,35 @@ pub struct VirtualServer {
     pub relay: Relay,
     /// Site `[access]` with this server's overrides applied key by key.
     pub access: Access,
+    /// Site `[tls]` with this server's overrides applied key by key.
+    pub tls: Tls,
+    /// Site `[auth]` with this server's overrides applied key by key.
+    pub auth: Auth,
+}
+
+/// Inbound STARTTLS (`[tls]`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tls {
+    /// PEM certificate chain; STARTTLS is offered only when it and `key` are set (both or
+    /// neither; checked to load at start).
+    pub certificate: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+    /// Every command but EHLO, HELO, NOOP, RSET, QUIT and STARTTLS gets `530 5.7.0` before TLS.
+    pub require: bool,
+}
+
+/// Inbound authentication (`[auth]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Auth {
+    /// `false`: MAIL needs a successful AUTH first (`530 5.7.0`).
+    pub anonymous: bool,
+    /// AUTH PLAIN and LOGIN; offered only when `users` is set.
+    pub basic: bool,
+    /// The users file (`[[user]] name, hash`), checked to parse at start.
+    pub users: Option<PathBuf>,
+    /// AUTH is neither offered nor accepted (`538 5.7.11`) before STARTTLS.
+    pub require_tls_for_basic: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

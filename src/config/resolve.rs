@@ -8,10 +8,11 @@ use std::time::Duration;
 use super::connector::connectors;
 use super::host::{hostname, online_cpus};
 use super::reader::{boolean, duration, nonzero, size, text, uint, Reason, Section};
+use super::security::{auth, tls};
 use super::validate::{self, domain_name, domain_pattern, socket_addr};
 use super::{
-    Access, Admin, AuthMode, Config, Delivery, Domain, DomainKind, Limits, ListMode, OutboundSecurity, Relay, Server,
-    VirtualServer, VsState,
+    Access, Admin, Auth, AuthMode, Config, Delivery, Domain, DomainKind, Limits, ListMode, OutboundSecurity, Relay,
+    Server, Tls, VirtualServer, VsState,
 };
 use crate::policy::{ClientEntry, ClientList};
 
@@ -86,6 +87,8 @@ pub fn config(root: &mut Section) -> Config {
         limits: limits(&mut root.section("limits"), &Limits::default()),
         relay: relay(&mut root.section("relay"), &Relay::default()),
         access: access(&mut root.section("access"), &Access::default()),
+        tls: tls(&mut root.section("tls"), &Tls::default()),
+        auth: auth(&mut root.section("auth"), &Auth::default()),
     };
     let virtual_servers = virtual_servers(root, &server, &site);
     validate::virtual_servers(&virtual_servers, root.errors());
@@ -203,6 +206,8 @@ struct Site {
     limits: Limits,
     relay: Relay,
     access: Access,
+    tls: Tls,
+    auth: Auth,
 }
 
 fn virtual_servers(root: &mut Section, server: &Server, site: &Site) -> Vec<VirtualServer> {
@@ -215,6 +220,8 @@ fn virtual_servers(root: &mut Section, server: &Server, site: &Site) -> Vec<Virt
             limits: site.limits.clone(),
             relay: site.relay.clone(),
             access: site.access.clone(),
+            tls: site.tls.clone(),
+            auth: site.auth.clone(),
         }];
     }
     let tables = root.tables("virtual_server");
@@ -236,6 +243,8 @@ fn virtual_server(sec: &mut Section, server: &Server, site: &Site) -> VirtualSer
         limits: sec.table("limits").map_or_else(|| site.limits.clone(), |mut l| limits(&mut l, &site.limits)),
         relay: sec.table("relay").map_or_else(|| site.relay.clone(), |mut r| relay(&mut r, &site.relay)),
         access: sec.table("access").map_or_else(|| site.access.clone(), |mut a| access(&mut a, &site.access)),
+        tls: sec.table("tls").map_or_else(|| site.tls.clone(), |mut t| tls(&mut t, &site.tls)),
+        auth: sec.table("auth").map_or_else(|| site.auth.clone(), |mut a| auth(&mut a, &site.auth)),
     }
 }
 

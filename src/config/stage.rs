@@ -10,16 +10,7 @@
 pub const NOT_SUPPORTED_REASON: &str = "not supported yet (this stage of tern has no behaviour for it; remove the key)";
 
 /// Key paths refused in this stage.
-pub const NOT_SUPPORTED: &[&str] = &[
-    "tls",
-    "auth",
-    "logging",
-    "virtual_server.tls",
-    "virtual_server.auth",
-    "virtual_server.logging",
-    "admin.operators",
-    "domain.atrn",
-];
+pub const NOT_SUPPORTED: &[&str] = &["logging", "virtual_server.logging", "admin.operators", "domain.atrn"];
 
 /// True when `path` (with indices, e.g. `virtual_server[1].tls`) is listed in `list`.
 pub fn is_not_supported(list: &[&str], path: &str) -> bool {
@@ -49,8 +40,11 @@ mod tests {
     #[test]
     fn matches_without_indices() {
         let cases: &[(&str, bool)] = &[
-            ("tls", true),
-            ("virtual_server[0].tls", true),
+            ("tls", false),
+            ("virtual_server[0].tls", false),
+            ("virtual_server[0].auth", false),
+            ("access", false),
+            ("logging", true),
             ("virtual_server[12].logging", true),
             ("virtual_server[0].limits", false),
             ("delivery.max_hop_count", false),

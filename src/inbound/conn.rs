@@ -8,9 +8,11 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 use memchr::memchr;
 
+use super::auth::Credentials;
 use super::message::DataInfo;
 use super::rdns::{PendingName, LOOKUP_TIMEOUT};
 use super::session::{Session, Step};
+use super::stream::Stream;
 use crate::policy::ClientName;
 use crate::proto::data::{DataScanner, Feed};
 use crate::proto::reply::{Reply, Status};
@@ -54,7 +56,7 @@ struct Chunked {
 }
 
 pub(super) struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     buf: Box<[u8]>,
     start: usize,
     end: usize,
@@ -75,7 +77,7 @@ pub(super) async fn serve(stream: TcpStream, mut session: Session, pending: Opti
         tracing::warn!("cannot set timeouts: {e}");
     }
     let mut conn = Conn {
-        stream,
+        stream: Stream::Plain(stream),
         buf: vec![0; READ_BUF].into_boxed_slice(),
         start: 0,
         end: 0,
@@ -137,6 +139,8 @@ impl Conn {
                     }
                     self.bdat(session, size, last, discard, shard).await?
                 }
+                Step::StartTls(reply) => self.starttls(session, reply).await?,
+                Step::Verify(credentials) => self.check(session, credentials).await?,
             };
             if !go_on {
                 return Ok(());
@@ -215,9 +219,56 @@ impl Conn {
     async fn flush(&mut self) -> io::Result<()> {
         if !self.out.is_empty() {
             self.stream.write_all(&self.out).await?;
+            self.stream.flush().await?;
             self.out.clear();
         }
         Ok(())
+    }
+
+    /// Sends the `220`, forgets whatever the client sent after STARTTLS (RFC 3207 §5: it must
+    /// not be executed), and runs the handshake; false when it failed (the connection closes).
+    async fn starttls(&mut self, session: &mut Session, reply: Reply) -> io::Result<bool> {
+        reply.encode(&mut self.out);
+        self.flush().await?;
+        self.start = self.end;
+        self.discarding = false;
+        let vs = session.context();
+        let Some(tls) = vs.tls.as_ref() else {
+            return Ok(false);
+        };
+        match self.stream.upgrade(tls.current()).await {
+            Ok(info) => {
+                vs.counters().tls_handshake(true);
+                tracing::debug!(virtual_server = %vs.name, version = %info.version, cipher = %info.cipher, "TLS started");
+                session.tls_started(info);
+                Ok(true)
+            }
+            Err(e) => {
+                vs.counters().tls_handshake(false);
+                tracing::info!(virtual_server = %vs.name, "TLS handshake failed: {e}");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Checks credentials on the shard's blocking thread, waits the failure delay (a timer,
+    /// the shard goes on), and queues the reply; false when the session ends.
+    async fn check(&mut self, session: &mut Session, credentials: Credentials) -> io::Result<bool> {
+        let Credentials { user, password } = credentials;
+        let ok = match session.context().users.as_ref() {
+            Some(users) => {
+                let (users, name) = (users.current(), user.clone());
+                glommio::executor().spawn_blocking(move || users.verify(&name, &password)).await
+            }
+            None => false,
+        };
+        let checked = session.auth_checked(user, ok);
+        if !checked.delay.is_zero() {
+            self.flush().await?;
+            glommio::timer::sleep(checked.delay).await;
+        }
+        checked.reply.encode(&mut self.out);
+        Ok(!checked.close)
     }
 
     async fn close_with(&mut self, reply: Reply) -> io::Result<()> {

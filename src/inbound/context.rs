@@ -4,8 +4,17 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
 use crate::admin::metrics::{ShardMetrics, VsCounters};
-use crate::config::{Access, Config, Limits, Relay, VirtualServer};
+use crate::config::{Access, Auth, Config, Limits, Relay, VirtualServer};
 use crate::policy::Domains;
+use crate::security::{TlsConfig, UsersFile};
+
+/// The certificate and users file of one virtual server, loaded once for all shards and
+/// reloaded in place on SIGHUP.
+#[derive(Debug, Clone, Default)]
+pub struct VsSecurity {
+    pub tls: Option<Arc<TlsConfig>>,
+    pub users: Option<Arc<UsersFile>>,
+}
 
 /// One virtual server as seen by the sessions of one shard.
 #[derive(Debug)]
@@ -22,6 +31,13 @@ pub struct VsContext {
     pub reverse_dns: bool,
     pub domains: Domains,
     pub max_hop_count: u32,
+    /// STARTTLS is offered when set.
+    pub tls: Option<Arc<TlsConfig>>,
+    /// `[tls].require`.
+    pub tls_required: bool,
+    /// AUTH PLAIN and LOGIN check against this file (set only with `basic = true`).
+    pub users: Option<Arc<UsersFile>>,
+    pub auth: Auth,
     /// Open connections of this virtual server across all shards (for `inbound_connections`).
     pub open_connections: Arc<AtomicU32>,
     metrics: Arc<ShardMetrics>,
@@ -32,6 +48,7 @@ impl VsContext {
         config: &Config,
         index: usize,
         vs: &VirtualServer,
+        security: &VsSecurity,
         open_connections: Arc<AtomicU32>,
         metrics: Arc<ShardMetrics>,
     ) -> VsContext {
@@ -46,6 +63,10 @@ impl VsContext {
             reverse_dns: config.delivery.reverse_dns_lookup,
             domains: Domains::new(config, &vs.default_domain),
             max_hop_count: config.delivery.max_hop_count,
+            tls: security.tls.clone(),
+            tls_required: vs.tls.require,
+            users: security.users.clone().filter(|_| vs.auth.basic),
+            auth: vs.auth.clone(),
             open_connections,
             metrics,
         }
@@ -56,6 +77,12 @@ impl VsContext {
     /// accepted.
     pub fn wants_client_name(&self) -> bool {
         self.reverse_dns || !self.access.list.domains.is_empty() || !self.relay.list.domains.is_empty()
+    }
+
+    /// True when AUTH PLAIN and LOGIN exist here (`basic = true` and a users file); whether
+    /// they are offered before TLS is `auth.require_tls_for_basic`.
+    pub fn auth_offered(&self) -> bool {
+        self.users.is_some()
     }
 
     /// This virtual server's counters on this shard.

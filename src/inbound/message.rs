@@ -41,7 +41,9 @@ impl Session {
             helo,
             client: self.peer,
             fqdn: &self.vs.fqdn,
-            protocol: if esmtp { "ESMTP" } else { "SMTP" },
+            esmtp,
+            tls: self.tls.as_ref(),
+            auth_user: self.auth_user.as_deref(),
             id,
             single_recipient: single,
             rdns: match (&self.client_name, self.vs.reverse_dns) {

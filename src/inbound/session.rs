@@ -4,9 +4,10 @@
 use std::net::IpAddr;
 use std::rc::Rc;
 
+use super::auth::{Credentials, Sasl};
 use super::context::VsContext;
 use super::envelope::Transaction;
-use crate::admin::metrics::Refuse;
+use crate::admin::metrics::{Refuse, Reject};
 use crate::policy::{decide, ClientName, DenyReason, Verdict};
 use crate::proto::command::{self, Command};
 use crate::proto::reply::{Reply, Status};
@@ -29,6 +30,20 @@ pub enum Step {
     /// Only the client's reverse name can decide: look it up, hand it to
     /// [`Session::set_client_name`], and feed the same line again.
     Lookup,
+    /// Send the `220` reply, drop every byte the client sent after the STARTTLS line, run the
+    /// TLS handshake, then call [`Session::tls_started`] (or close when it fails).
+    StartTls(Reply),
+    /// Check these credentials (off the shard), then call [`Session::auth_checked`].
+    Verify(Credentials),
+}
+
+/// The TLS session under a connection, for the `Received:` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// `TLSv1.2` or `TLSv1.3`.
+    pub version: String,
+    /// The IANA cipher suite name, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
 }
 
 /// The greeting state: nothing yet, or the EHLO/HELO name.
@@ -46,8 +61,13 @@ pub struct Session {
     pub(super) tx: Option<Transaction>,
     /// Sum of message bytes received in this session (for `max_session_size`).
     pub(super) session_bytes: u64,
-    /// The authenticated user (set by AUTH); such a session may relay with `allow_authenticated`.
+    /// Set once the STARTTLS handshake has completed.
+    pub(super) tls: Option<TlsInfo>,
+    /// The user name of a successful `AUTH`.
     pub(super) auth_user: Option<String>,
+    /// A SASL exchange waiting for the client's next line.
+    pub(super) sasl: Option<Sasl>,
+    pub(super) auth_failures: u32,
     /// The client's reverse lookup, once it was needed and done.
     pub(super) client_name: Option<ClientName>,
     errors: u32,
@@ -55,7 +75,19 @@ pub struct Session {
 
 impl Session {
     pub fn new(vs: Rc<VsContext>, peer: IpAddr) -> Session {
-        Session { vs, peer, helo: None, tx: None, session_bytes: 0, auth_user: None, client_name: None, errors: 0 }
+        Session {
+            vs,
+            peer,
+            helo: None,
+            tx: None,
+            session_bytes: 0,
+            tls: None,
+            auth_user: None,
+            sasl: None,
+            auth_failures: 0,
+            client_name: None,
+            errors: 0,
+        }
     }
 
     /// Whether `[access]` admits the client (before the greeting); [`Verdict::NeedName`] asks
@@ -99,6 +131,10 @@ impl Session {
 
     /// Handles one command line (without CRLF).
     pub fn command(&mut self, line: &[u8]) -> Step {
+        if self.sasl.is_some() {
+            let step = self.sasl_response(line);
+            return self.count_errors(step);
+        }
         let step = match command::parse(line) {
             Ok(cmd) => self.dispatch(cmd),
             Err(e) => Step::Reply(e.reply()),
@@ -108,6 +144,7 @@ impl Session {
 
     /// The reply for a command line longer than the 512-octet limit.
     pub fn line_too_long(&mut self) -> Step {
+        self.sasl = None;
         self.count_errors(Step::Reply(Reply::new(500, Status(5, 5, 2), "Line too long")))
     }
 
@@ -132,6 +169,9 @@ impl Session {
     }
 
     fn dispatch(&mut self, cmd: Command) -> Step {
+        if let Some(reply) = self.gate(&cmd) {
+            return Step::Reply(reply);
+        }
         match cmd {
             Command::Ehlo(name) => Step::Reply(self.ehlo(name, true)),
             Command::Helo(name) => Step::Reply(self.ehlo(name, false)),
@@ -155,10 +195,52 @@ impl Session {
                 Status(2, 0, 0),
                 "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
             )),
-            Command::StartTls | Command::Auth(_) => {
-                Step::Reply(Reply::new(502, Status(5, 5, 1), "Command not implemented"))
-            }
+            Command::StartTls => self.starttls(),
+            Command::Auth(args) => self.auth(&args),
         }
+    }
+
+    /// The refusal of a command that needs TLS (`[tls].require`) or, for MAIL, an
+    /// authenticated client (`anonymous = false`) first.
+    fn gate(&self, cmd: &Command) -> Option<Reply> {
+        let always = matches!(
+            cmd,
+            Command::Ehlo(_) | Command::Helo(_) | Command::Noop | Command::Quit | Command::Rset | Command::StartTls
+        );
+        if !always && self.vs.tls_required && self.tls.is_none() {
+            self.vs.counters().reject(Reject::TlsRequired);
+            return Some(Reply::new(530, Status(5, 7, 0), "Must issue a STARTTLS command first"));
+        }
+        if matches!(cmd, Command::Mail { .. }) && !self.vs.auth.anonymous && self.auth_user.is_none() {
+            self.vs.counters().reject(Reject::AuthRequired);
+            return Some(Reply::new(530, Status(5, 7, 0), "Authentication required"));
+        }
+        None
+    }
+
+    fn starttls(&mut self) -> Step {
+        if self.tls.is_some() {
+            return Step::Reply(bad_sequence("TLS already active"));
+        }
+        if self.vs.tls.is_none() {
+            return Step::Reply(Reply::new(502, Status(5, 5, 1), "STARTTLS not available"));
+        }
+        if self.helo.is_none() {
+            return Step::Reply(bad_sequence("Send EHLO first"));
+        }
+        if self.tx.is_some() {
+            return Step::Reply(bad_sequence("STARTTLS not permitted during a mail transaction"));
+        }
+        Step::StartTls(Reply::new(220, Status(2, 0, 0), "Ready to start TLS"))
+    }
+
+    /// The handshake has completed: the session starts over (RFC 3207 §4.2), EHLO first.
+    pub fn tls_started(&mut self, info: TlsInfo) {
+        self.tls = Some(info);
+        self.helo = None;
+        self.tx = None;
+        self.auth_user = None;
+        self.sasl = None;
     }
 
     fn ehlo(&mut self, name: String, esmtp: bool) -> Reply {
@@ -169,18 +251,15 @@ impl Session {
             return Reply::plain(250, vec![first.into()]);
         }
         let size = format!("SIZE {}", self.vs.limits.max_message_size);
-        Reply::plain(
-            250,
-            vec![
-                first.into(),
-                "PIPELINING".into(),
-                size.into(),
-                "8BITMIME".into(),
-                "ENHANCEDSTATUSCODES".into(),
-                "CHUNKING".into(),
-                "SMTPUTF8".into(),
-            ],
-        )
+        let mut lines = vec![first.into(), "PIPELINING".into(), size.into(), "8BITMIME".into()];
+        if self.vs.tls.is_some() && self.tls.is_none() {
+            lines.push("STARTTLS".into());
+        }
+        if self.vs.auth_offered() && (self.tls.is_some() || !self.vs.auth.require_tls_for_basic) {
+            lines.push("AUTH PLAIN LOGIN".into());
+        }
+        lines.extend(["ENHANCEDSTATUSCODES".into(), "CHUNKING".into(), "SMTPUTF8".into()]);
+        Reply::plain(250, lines)
     }
 
     fn data(&mut self) -> Step {

@@ -6,12 +6,17 @@ use std::sync::Arc;
 
 use super::message::DataInfo;
 use super::session::{Session, Step};
-use super::VsContext;
+use super::{VsContext, VsSecurity};
 use crate::admin::metrics::Metrics;
 use crate::config;
 use crate::policy::ClientName;
 
 fn session(extra: &str) -> Session {
+    session_with(extra, &VsSecurity::default())
+}
+
+/// A session of a virtual server configured with `extra` and given certificate and users.
+pub(super) fn session_with(extra: &str, security: &VsSecurity) -> Session {
     let text = format!(
         "[server]\nfqdn = \"mx.test\"\ndefault_domain = \"tern.test\"\nshards = 1\n\
          [[virtual_server]]\nname = \"vs\"\nbind = [\"127.0.0.1:2525\"]\n{extra}"
@@ -19,7 +24,7 @@ fn session(extra: &str) -> Session {
     let config = config::parse(&text).unwrap();
     let metrics = Metrics::new(vec!["vs".into()], 1);
     let vs = &config.virtual_servers[0];
-    let ctx = VsContext::new(&config, 0, vs, Arc::new(AtomicU32::new(0)), metrics.shards[0].clone());
+    let ctx = VsContext::new(&config, 0, vs, security, Arc::new(AtomicU32::new(0)), metrics.shards[0].clone());
     Session::new(Rc::new(ctx), "127.0.0.1".parse().unwrap())
 }
 
@@ -31,17 +36,19 @@ fn first_line(step: &Step) -> String {
         Step::Bdat { discard: Some(r), .. } => return format!("discard {}", text(r)),
         Step::Bdat { size, last, first, discard: None } => return format!("bdat {size} {last} {first}"),
         Step::Lookup => return "lookup".to_string(),
+        Step::StartTls(r) => return format!("starttls {}", text(r)),
+        Step::Verify(c) => return format!("verify {} {}", c.user, String::from_utf8_lossy(&c.password)),
     };
     text(reply)
 }
 
-fn text(reply: &crate::proto::reply::Reply) -> String {
+pub(super) fn text(reply: &crate::proto::reply::Reply) -> String {
     let mut out = Vec::new();
     reply.encode(&mut out);
     String::from_utf8(out).unwrap().lines().next().unwrap().to_string()
 }
 
-fn run(session: &mut Session, table: &[(&str, &str)]) {
+pub(super) fn run(session: &mut Session, table: &[(&str, &str)]) {
     for (line, want) in table {
         let got = first_line(&session.command(line.as_bytes()));
         assert!(got.starts_with(want), "{line:?}: got {got:?}, want {want:?}");

@@ -2,6 +2,7 @@
 //! its own spool shard, listeners and sessions.
 
 pub mod mesh;
+mod reload;
 mod shard;
 mod start;
 

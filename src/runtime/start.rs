@@ -1,4 +1,5 @@
-//! Starting the shards, waiting for them to be ready, and stopping them on SIGTERM/SIGINT.
+//! Starting the shards, waiting for them to be ready, and stopping them on SIGTERM/SIGINT
+//! (SIGHUP reloads certificates and users files: `reload.rs`).
 
 use std::cell::{OnceCell, RefCell};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -12,11 +13,12 @@ use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 
 use super::mesh::{self, Mesh, ShardMsg};
+use super::reload::{open_security, reload_on_sighup};
 use super::shard::Shard;
 use crate::admin::metrics::Metrics;
 use crate::config::{Config, VsState};
 use crate::dns::Resolver;
-use crate::inbound::{listen, VsContext};
+use crate::inbound::{listen, VsContext, VsSecurity};
 use crate::local::DropDir;
 use crate::outbound::{GlobalCap, Outbound, Parts, Submit};
 use crate::policy::Domains;
@@ -47,6 +49,8 @@ pub enum RuntimeError {
     Executor { shard: usize, reason: String },
     #[error("signals: {0}")]
     Signals(std::io::Error),
+    #[error("{0}")]
+    Security(String),
 }
 
 /// Everything a shard needs from the process.
@@ -57,6 +61,8 @@ struct Shared {
     stop: Arc<AtomicBool>,
     global: Arc<GlobalCap>,
     dns_servers: Vec<SocketAddr>,
+    /// Per virtual server, in configuration order.
+    security: Vec<VsSecurity>,
 }
 
 /// Runs the server until SIGTERM or SIGINT; returns once every shard has stopped.
@@ -64,6 +70,8 @@ pub fn run(mut config: Config) -> Result<(), RuntimeError> {
     create_dirs(&mut config)?;
     check_binds(&config)?;
     ignore_sigxfsz();
+    let security = open_security(&config)?;
+    reload_on_sighup(&security)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).map_err(RuntimeError::Signals)?;
@@ -79,7 +87,8 @@ pub fn run(mut config: Config) -> Result<(), RuntimeError> {
     let dns_servers = dns_servers(&config)?;
     let global = Arc::new(GlobalCap::new(config.delivery.outbound_connections));
     let mesh = mesh::builder(config.server.shards);
-    let shared = Arc::new(Shared { config, metrics, open_connections, stop: stop.clone(), global, dns_servers });
+    let shared =
+        Arc::new(Shared { config, metrics, open_connections, stop: stop.clone(), global, dns_servers, security });
     let (ready_tx, ready_rx) = mpsc::channel();
     let cpus = allowed_cpus();
     let mut handles = Vec::new();
@@ -188,7 +197,10 @@ async fn open_shard(k: usize, shared: &Shared, mesh: mesh::Builder) -> Result<Rc
         .virtual_servers
         .iter()
         .enumerate()
-        .map(|(i, vs)| Rc::new(VsContext::new(config, i, vs, shared.open_connections[i].clone(), metrics.clone())))
+        .map(|(i, vs)| {
+            let open = shared.open_connections[i].clone();
+            Rc::new(VsContext::new(config, i, vs, &shared.security[i], open, metrics.clone()))
+        })
         .collect();
     let site = Domains::new(config, &config.server.default_domain);
     let resolver = Resolver::new(shared.dns_servers.clone(), DNS_TIMEOUT);

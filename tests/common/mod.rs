@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub mod sink;
+pub mod tls;
+
+use tls::Io;
 
 /// A one-shard config with `{data}`, `{ip}`, `{port}`, `{port2}`, `{admin}` placeholders,
 /// plus `extra`.
@@ -167,6 +170,13 @@ impl Tern {
         }
     }
 
+    /// Sends `signal` (e.g. `libc::SIGHUP`) to the running process.
+    pub fn signal(&self, signal: i32) {
+        let child = self.child.as_ref().expect("tern is running");
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(child.id() as i32, signal) };
+    }
+
     /// Starts the same configuration again (after `kill9` or `terminate`).
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "stop tern first");
@@ -234,10 +244,9 @@ pub fn http_get(addr: &str, path: &str) -> String {
     body.to_string()
 }
 
-/// A raw SMTP client over a blocking socket.
+/// A raw SMTP client over a blocking socket (upgraded to TLS by [`Smtp::starttls`]).
 pub struct Smtp {
-    reader: BufReader<TcpStream>,
-    stream: TcpStream,
+    reader: BufReader<Io>,
 }
 
 impl Smtp {
@@ -282,11 +291,13 @@ impl Smtp {
 
     pub fn from_stream(stream: TcpStream) -> Smtp {
         stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        Smtp { reader: BufReader::new(stream.try_clone().unwrap()), stream }
+        Smtp { reader: BufReader::new(Io::Plain(stream)) }
     }
 
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) {
-        self.stream.write_all(bytes.as_ref()).unwrap();
+        let io = self.reader.get_mut();
+        io.write_all(bytes.as_ref()).unwrap();
+        io.flush().unwrap();
     }
 
     /// Reads one (possibly multi-line) reply; lines joined with `\n`, CRLF removed.

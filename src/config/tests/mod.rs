@@ -1,6 +1,7 @@
 //! Table-driven tests of parsing, defaults, overrides and loading; errors are in `errors`.
 
 mod errors;
+mod security;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -66,6 +67,8 @@ fn empty_file_is_the_full_default() {
         limits,
         relay,
         access,
+        tls: Tls { certificate: None, key: None, require: false },
+        auth: Auth { anonymous: true, basic: true, users: None, require_tls_for_basic: true },
     };
     assert_eq!(config.virtual_servers, vec![vs]);
     assert_eq!(config.domains, vec![]);

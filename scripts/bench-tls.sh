@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# STARTTLS cost, measured: handshakes per second against tern, and intake throughput of the
+# same message load with and without STARTTLS (examples/tls_handshakes.rs, blocking rustls
+# client threads). Everything stays on loopback; mail is relayed to a closed port and stays
+# queued, so only the intake path is measured.
+#
+#   scripts/bench-tls.sh [SECONDS] [THREADS] [SIZE] [SHARDS]     e.g. scripts/bench-tls.sh 10 8 4096 0
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/bench-common.sh
+SECONDS_=${1:-10}
+THREADS=${2:-8}
+SIZE=${3:-4096}
+SHARDS=${4:-0}
+IP=127.0.0.62
+TERN_PORT=25972
+ADMIN_PORT=25973
+
+cargo build --release -q --bin tern --example tls_handshakes
+WORK=$(mktemp -d /var/tmp/tern-bench-tls.XXXXXX)
+cleanup() { kill "${TERN_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+./target/release/tern gen-cert --name bench.tern.test --out "$WORK/certs" >/dev/null
+cat > "$WORK/tern.toml" <<TOML
+[server]
+fqdn = "bench.tern.test"
+default_domain = "tern.test"
+data_dir = "$WORK/tern"
+shards = $SHARDS
+
+[[virtual_server]]
+name = "bench"
+bind = ["$IP:$TERN_PORT"]
+
+[tls]
+certificate = "$WORK/certs/cert.pem"
+key = "$WORK/certs/key.pem"
+
+[limits]
+max_session_size = "100GB"
+max_message_size = "10MB"
+
+[delivery]
+dns_servers = ["127.0.0.1:9"]
+
+[[domain]]
+name = "remote.example"
+kind = "remote"
+allow_relay = true
+route_to = "[127.0.0.1]:9"
+
+[admin]
+listen = "$IP:$ADMIN_PORT"
+TOML
+TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
+TERN_PID=$!
+for _ in $(seq 100); do greets "$TERN_PORT" && break; sleep 0.1; done
+kill -0 "$TERN_PID" 2>/dev/null && greets "$TERN_PORT" || { echo "tern did not start:" >&2; cat "$WORK/tern.log" >&2; exit 1; }
+
+load() { # mode -> the example's summary line
+  ./target/release/examples/tls_handshakes --addr "$IP:$TERN_PORT" --ca "$WORK/certs/cert.pem" \
+    --name bench.tern.test --mode "$1" --threads "$THREADS" --seconds "$SECONDS_" --size "$SIZE"
+}
+
+echo "machine: $(nproc) cores, $(uname -r); tern shards=$SHARDS; client: $THREADS threads, ${SECONDS_}s per run, ${SIZE}-byte messages"
+echo "STARTTLS handshakes (connect, EHLO, STARTTLS, handshake, EHLO, QUIT): $(load handshakes)"
+echo "intake without TLS (one connection per thread): $(load plain)"
+echo "intake with STARTTLS (one handshake per connection): $(load tls)"
+echo "tern: handshakes ok $(metric 'tern_tls_handshakes_total{virtual_server="bench",result="success"}'), failed $(metric 'tern_tls_handshakes_total{virtual_server="bench",result="failure"}'), messages received $(metric 'tern_messages_received_total{virtual_server="bench"}')"

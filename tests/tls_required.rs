@@ -1,0 +1,32 @@
+//! `[tls].require = true`: before STARTTLS only EHLO/HELO, NOOP, RSET, QUIT and STARTTLS are
+//! served, everything else gets `530 5.7.0` (counted as `tls_required`); after the handshake
+//! mail flows.
+
+mod common;
+
+use common::tls::{security_toml, write_cert};
+use common::{base_config, Tern};
+
+#[test]
+fn everything_but_the_greeting_commands_waits_for_tls() {
+    let files = tempfile::tempdir().unwrap();
+    let (cert, key, pem) = write_cert(files.path(), "a");
+    let tern = Tern::start(&base_config(&security_toml(&cert, &key, None, "require = true", "")));
+    let mut smtp = tern.connect();
+    smtp.cmd("HELO client.test", 250);
+    smtp.cmd("EHLO client.test", 250);
+    smtp.cmd("NOOP", 250);
+    smtp.cmd("RSET", 250);
+    for line in ["MAIL FROM:<a@client.test>", "RCPT TO:<bob@tern.test>", "DATA", "VRFY bob", "HELP", "AUTH PLAIN"] {
+        let reply = smtp.cmd(line, 530);
+        assert!(reply.starts_with("530 5.7.0 "), "{line}: {reply}");
+    }
+    smtp.starttls(&[&pem]);
+    smtp.cmd("EHLO client.test", 250);
+    let reply = smtp.send_message("a@client.test", &["bob@tern.test"], "Subject: t\r\n\r\nhi\r\n");
+    assert!(reply.starts_with("250 "), "{reply}");
+    smtp.cmd("QUIT", 221);
+    tern.wait_metric("tern_messages_rejected_total{virtual_server=\"main\",reason=\"tls_required\"}", 6.0);
+    let mut plain = tern.connect();
+    plain.cmd("QUIT", 221);
+}
