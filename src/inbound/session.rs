@@ -193,7 +193,7 @@ impl Session {
             Command::Help => Step::Reply(Reply::new(
                 214,
                 Status(2, 0, 0),
-                "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
+                "Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
             )),
             Command::StartTls => self.starttls(),
             Command::Auth(args) => self.auth(&args),
