@@ -11,7 +11,7 @@ fn start_sink(faults: &[&str]) -> (Child, String) {
     let ip = format!("127.{}.{}.{}", fastrand::u8(1..=250), fastrand::u8(..), fastrand::u8(2..250));
     let port = std::net::TcpListener::bind((ip.as_str(), 0)).unwrap().local_addr().unwrap().port();
     let addr = format!("{ip}:{port}");
-    let child = Command::new(common::loadgen())
+    let mut child = Command::new(common::loadgen())
         .args(["sink", "--json", "--listen", &addr])
         .args(faults)
         .stdout(Stdio::piped())
@@ -24,6 +24,8 @@ fn start_sink(faults: &[&str]) -> (Child, String) {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("sink did not listen");
 }
 
