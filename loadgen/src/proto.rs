@@ -64,6 +64,7 @@ pub enum Verb {
     Noop,
     Quit,
     StartTls,
+    Auth,
     Other,
 }
 
@@ -80,6 +81,7 @@ pub fn verb(line: &[u8]) -> Verb {
         b"NOOP" => Verb::Noop,
         b"QUIT" => Verb::Quit,
         b"STARTTLS" => Verb::StartTls,
+        b"AUTH" => Verb::Auth,
         _ => Verb::Other,
     }
 }
@@ -112,12 +114,13 @@ mod tests {
 
     #[test]
     fn verbs_are_case_insensitive() {
-        let cases: [(&[u8], Verb); 6] = [
+        let cases: [(&[u8], Verb); 7] = [
             (b"ehlo x\r\n", Verb::Ehlo),
             (b"MAIL FROM:<a@b>\r\n", Verb::Mail),
             (b"data\r\n", Verb::Data),
             (b"StartTLS\r\n", Verb::StartTls),
             (b"QUIT\r\n", Verb::Quit),
+            (b"auth plain AGEAYg==\r\n", Verb::Auth),
             (b"VRFY x\r\n", Verb::Other),
         ];
         for (line, want) in cases {

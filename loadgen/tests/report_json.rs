@@ -41,6 +41,8 @@ fn a_full_report_round_trips_through_json() {
             permfails: 0,
             rcpt_limited: 0,
             disconnects: 0,
+            tls_sessions: 1,
+            auths: 1,
             max_messages_per_connection: 4,
             messages_per_connection: vec![(3, 3)],
         }),

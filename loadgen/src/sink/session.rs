@@ -85,6 +85,7 @@ impl Session<'_> {
                         self.conn.clear();
                         let tls = self.ctx.cfg.tls.clone().expect("offered only with a certificate");
                         self.conn.stream.accept_tls(tls).await?;
+                        self.ctx.stats.tls_sessions.fetch_add(1, Relaxed);
                         self.rcpts = 0;
                     }
                     other => {
@@ -111,7 +112,7 @@ impl Session<'_> {
             Verb::Ehlo => {
                 let tls = if self.offers_tls() { "250-STARTTLS\r\n" } else { "" };
                 let text = format!(
-                    "250-{}\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 0\r\n{tls}250 ENHANCEDSTATUSCODES\r\n",
+                    "250-{}\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 0\r\n250-AUTH PLAIN\r\n{tls}250 ENHANCEDSTATUSCODES\r\n",
                     self.ctx.cfg.name
                 );
                 self.reply(text.as_bytes());
@@ -135,6 +136,10 @@ impl Session<'_> {
                 self.reply(b"250 2.0.0 Ok\r\n");
             }
             Verb::Noop => self.reply(b"250 2.0.0 Ok\r\n"),
+            Verb::Auth => {
+                self.ctx.stats.auths.fetch_add(1, Relaxed);
+                self.reply(b"235 2.7.0 Authentication successful\r\n");
+            }
             Verb::StartTls | Verb::Quit | Verb::Other => self.reply(b"502 5.5.1 Command not implemented\r\n"),
         }
     }
@@ -151,7 +156,8 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Reads one message (pending bytes start with the DATA line's CRLF) and answers it.
+    /// Reads one message (pending bytes start with the DATA line's CRLF) and queues its reply
+    /// (sent with the replies to pipelined commands that follow it).
     async fn data(&mut self) -> io::Result<()> {
         let ctx = self.ctx;
         if ctx.cfg.faults.disconnect(fastrand::f64()) {
@@ -205,7 +211,7 @@ impl Session<'_> {
                 self.reply(b"250 2.0.0 Ok: queued\r\n");
             }
         }
-        self.flush().await
+        Ok(())
     }
 
     fn record(&self, head: &[u8], rcpts: u32, records: u8) {

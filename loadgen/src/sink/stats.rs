@@ -30,6 +30,10 @@ pub struct SinkStats {
     pub permfails: AtomicU64,
     pub rcpt_limited: AtomicU64,
     pub disconnects: AtomicU64,
+    /// Sessions that completed STARTTLS.
+    pub tls_sessions: AtomicU64,
+    /// AUTH commands answered 235 (any credentials pass).
+    pub auths: AtomicU64,
     pub max_messages_per_connection: AtomicU64,
 }
 
@@ -78,6 +82,8 @@ impl SinkStats {
             permfails: self.permfails.load(Relaxed),
             rcpt_limited: self.rcpt_limited.load(Relaxed),
             disconnects: self.disconnects.load(Relaxed),
+            tls_sessions: self.tls_sessions.load(Relaxed),
+            auths: self.auths.load(Relaxed),
             max_messages_per_connection: self.max_messages_per_connection.load(Relaxed),
             messages_per_connection: Vec::new(),
         }
@@ -98,6 +104,8 @@ pub struct SinkSummary {
     pub permfails: u64,
     pub rcpt_limited: u64,
     pub disconnects: u64,
+    pub tls_sessions: u64,
+    pub auths: u64,
     pub max_messages_per_connection: u64,
     /// Messages carried by each closed connection, as (messages, connections) pairs.
     pub messages_per_connection: Vec<(u64, u64)>,
