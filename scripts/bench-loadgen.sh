@@ -78,7 +78,7 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
 
 echo "machine: $(nproc) cores, $(uname -r); load: tern-loadgen send --sessions $SESS --size $SIZE --messages $MSGS, one recipient"
 DIRECT=$(field "$WORK/direct.json" accepted_per_s | cut -d. -f1)  # the client's own clock, without its start-up
-echo "tern-loadgen send -> tern-loadgen sink:  $DIRECT msg/s (wall clock $(rate "$DIRECT_T") msg/s; client CPU $(field "$WORK/direct.json" send_s) s)"
+echo "tern-loadgen send -> tern-loadgen sink:  $DIRECT msg/s (wall clock $(rate "$DIRECT_T") msg/s; client CPU $(printf "%.2f" "$(field "$WORK/direct.json" send_s)") s)"
 echo "smtp-source -> smtp-sink (reference):    $(rate "$SOURCE_T") msg/s"
 echo "load generator / smtp-source:            $(awk -v a="$DIRECT" -v b="$(rate "$SOURCE_T")" 'BEGIN { printf "%.1fx", a / b }') (target: at least 2x)"
 echo "send -> tern (shards=$SHARDS) -> sink:        accepted $(field "$WORK/tern.json" accepted_per_s | cut -d. -f1) msg/s (p99 $(ms "$(field "$WORK/tern.json" p99)")), end to end $(rate "$TERN_E2E") msg/s; tern CPU ${TERN_CPU} s"
