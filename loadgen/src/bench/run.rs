@@ -177,31 +177,7 @@ fn measure(
         Some(sink.stats.messages.load(Relaxed))
     });
     let out = run.finish(Duration::from_secs(30));
-    let mut problems = Vec::new();
-    let drain_deadline = Instant::now() + args.drain_timeout;
-    let mut next_scrape = Instant::now();
-    let last = loop {
-        let text = if Instant::now() >= next_scrape {
-            next_scrape += Duration::from_secs(1);
-            peaks.scrape(admin)
-        } else {
-            scrape::fetch(admin).ok()
-        };
-        let queued = text.as_deref().and_then(|t| scrape::value(t, "tern_queue_messages"));
-        if queued == Some(0.0) {
-            break text.unwrap_or_default();
-        }
-        if Instant::now() > drain_deadline {
-            let n = queued.map_or("an unknown number of".to_string(), |q| q.to_string());
-            problems.push(format!(
-                "tern's queue still held {n} messages after {:?} (its log: {})",
-                args.drain_timeout,
-                tern.log.display()
-            ));
-            break text.unwrap_or_default();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (last, problems) = drain(args, tern, admin, &mut peaks);
     let elapsed = started.elapsed().as_secs_f64();
     timeline.push(crate::report::Tick {
         t_s: elapsed,
@@ -236,4 +212,35 @@ fn measure(
         timeline,
     };
     Ok((report, out.accepted, problems))
+}
+
+/// Waits until tern's queue is empty (scraping the peaks once a second); returns the last
+/// `/metrics` text and a problem when the queue did not empty within the drain timeout.
+fn drain(args: &BenchArgs, tern: &Tern, admin: SocketAddr, peaks: &mut Peaks) -> (String, Vec<String>) {
+    let mut problems = Vec::new();
+    let drain_deadline = Instant::now() + args.drain_timeout;
+    let mut next_scrape = Instant::now();
+    let last = loop {
+        let text = if Instant::now() >= next_scrape {
+            next_scrape += Duration::from_secs(1);
+            peaks.scrape(admin)
+        } else {
+            scrape::fetch(admin).ok()
+        };
+        let queued = text.as_deref().and_then(|t| scrape::value(t, "tern_queue_messages"));
+        if queued == Some(0.0) {
+            break text.unwrap_or_default();
+        }
+        if Instant::now() > drain_deadline {
+            let n = queued.map_or("an unknown number of".to_string(), |q| q.to_string());
+            problems.push(format!(
+                "tern's queue still held {n} messages after {:?} (its log: {}, kept with --keep)",
+                args.drain_timeout,
+                tern.log.display()
+            ));
+            break text.unwrap_or_default();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (last, problems)
 }
