@@ -69,6 +69,8 @@ pub struct Local {
     pub accepted: Vec<(u64, u32)>,
     pub latency: Option<Histogram<u64>>,
     pub cpu_s: f64,
+    /// When the thread's last session ended.
+    pub finished: Option<Instant>,
 }
 
 /// Everything a finished run recorded.
@@ -149,6 +151,7 @@ async fn run_thread(cfg: Arc<SendConfig>, stats: Arc<SendStats>, sessions: usize
     stats.finished.fetch_add(1, SeqCst);
     let mut local = ctx.local.take();
     local.cpu_s = thread_cpu_seconds();
+    local.finished = Some(Instant::now());
     local
 }
 
@@ -168,10 +171,10 @@ impl SendRun {
         self.stats.stop.store(true, SeqCst);
     }
 
-    /// Stops, gives sessions up to `grace` to finish their message, and collects the results.
+    /// Stops, gives sessions up to `grace` to finish their message, and collects the results;
+    /// the run lasted until its last session ended.
     pub fn finish(self, grace: Duration) -> SendOutcome {
         self.stop();
-        let elapsed = self.started.elapsed();
         let deadline = Instant::now() + grace;
         while !self.done() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
@@ -182,11 +185,13 @@ impl SendRun {
             latency: histogram(),
             refused: self.stats.refused.load(Relaxed),
             errors: self.stats.errors.load(Relaxed),
-            elapsed,
+            elapsed: Duration::ZERO,
             cpu_s: 0.0,
         };
         for handle in self.threads {
             let Ok(local) = handle.join() else { continue };
+            let end = local.finished.unwrap_or_else(Instant::now);
+            out.elapsed = out.elapsed.max(end.duration_since(self.started));
             out.accepted.extend(local.accepted);
             if let Some(h) = &local.latency {
                 let _ = out.latency.add(h);
