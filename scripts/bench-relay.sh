@@ -37,10 +37,6 @@ rate() { awk -v m="$MSGS" -v t="$1" 'BEGIN { printf "%.0f", m / t }'; }
 source_to() { # port
   smtp-source -d -s "$SESS" -l "$SIZE" -m "$MSGS" -f bench@sender.test -t rcpt@remote.example "$IP:$1"
 }
-wait_until() { # command... ; polls every 50 ms, gives up after 600 s
-  for _ in $(seq 12000); do "$@" && return 0; sleep 0.05; done
-  echo "timed out waiting for: $*" >&2; return 1
-}
 
 SINK_USER=(); [ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)
 smtp-sink "${SINK_USER[@]}" "$IP:$SINK_PORT" 1024 >/dev/null 2>&1 &
@@ -55,37 +51,7 @@ T=$(now); source_to $TERN_PORT; TERN_ACCEPT=$(since "$T"); wait_until tern_empty
 SENT=$(metric 'tern_messages_sent_total{domain="remote.example"}')
 kill $TERN_PID; wait $TERN_PID 2>/dev/null || true; unset TERN_PID
 
-# Postfix: a throwaway instance relaying everything from loopback to the sink (its smtpd
-# listens on $IP:$PFX_PORT from master.cf; inet_interfaces only names loopback).
-P="$WORK/postfix"; mkdir -p "$P/etc" "$P/queue" "$P/data"
-cp /etc/postfix/master.cf "$P/etc/master.cf"
-sed -i "s/^smtp      inet  n       -       y       -       -       smtpd/$IP:$PFX_PORT inet n - n - - smtpd/" "$P/etc/master.cf"
-cat > "$P/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $P/queue
-data_directory = $P/data
-mail_owner = postfix
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-myhostname = postfix.bench.test
-mydestination =
-mynetworks = 127.0.0.0/8
-relay_domains = remote.example
-relayhost = [$IP]:$SINK_PORT
-smtpd_relay_restrictions = permit_mynetworks, reject
-alias_maps =
-alias_database =
-local_transport = error:local delivery disabled
-maillog_file = /dev/stdout
-default_process_limit = 200
-smtp_destination_concurrency_limit = 100
-CF
-chown postfix "$P/data"
-postfix -c "$P/etc" check
-# In the foreground, logging to stdout: this machine may have no syslog daemon.
-postfix -c "$P/etc" start-fg > "$WORK/postfix.log" 2>&1 &
-wait_until greets $PFX_PORT
-pfx_empty() { [ -z "$(find "$P/queue/incoming" "$P/queue/active" "$P/queue/deferred" "$P/queue/maildrop" -type f 2>/dev/null | head -1)" ]; }
+start_postfix "[$IP]:$SINK_PORT"
 T=$(now); source_to $PFX_PORT; PFX_ACCEPT=$(since "$T"); wait_until pfx_empty; PFX_E2E=$(since "$T")
 DEFERRED=$(find "$P/queue/deferred" -type f 2>/dev/null | wc -l)
 postfix -c "$P/etc" stop >/dev/null 2>&1 || true

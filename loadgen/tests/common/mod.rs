@@ -1,0 +1,56 @@
+//! Helpers for loadgen's tests: the two binaries (building `tern` when it is missing or stale,
+//! since only the tern crate's own tests get `CARGO_BIN_EXE_tern`), and JSON reports.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub fn loadgen() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tern-loadgen"))
+}
+
+/// The `tern` binary of the same profile, next to `tern-loadgen`; built once per test process
+/// (`cargo build --bin tern` is quick when it is up to date).
+pub fn tern() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let path = loadgen().with_file_name("tern");
+            let release = path.parent().and_then(|d| d.file_name()).is_some_and(|n| n == "release");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+            let mut cmd = Command::new(cargo);
+            cmd.args(["build", "-q", "--bin", "tern", "--manifest-path", manifest]);
+            if release {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().expect("cargo runs");
+            assert!(status.success() && path.is_file(), "cannot build tern at {}", path.display());
+            path
+        })
+        .clone()
+}
+
+/// Runs `tern-loadgen bench` with `args` (and `--json`); returns the exit code and report.
+pub fn bench(args: &[&str]) -> (i32, serde_json::Value, Output) {
+    let out = Command::new(loadgen())
+        .arg("bench")
+        .args(["--json", "--tern"])
+        .arg(tern())
+        .args(args)
+        .output()
+        .expect("tern-loadgen runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let report = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), report, out)
+}
+
+/// A small bench scenario: 300 messages, 4 sessions, 2 domains, 10 messages per connection.
+pub const SMALL: [&str; 8] =
+    ["--messages", "300", "--sessions", "4", "--domains", "2", "--messages-per-connection", "10"];
+
+pub fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    SMALL.iter().copied().chain(extra.iter().copied()).collect()
+}
