@@ -52,6 +52,13 @@ wait_until() {
   echo "timed out waiting for: $*" >&2; return 1
 }
 
+# True when no socket listens on $IP at any of the given ports (a previous run's listener can
+# linger for a few seconds while its io_uring is torn down).
+ports_free() {
+  local p
+  for p in "$@"; do [ -z "$(ss -Hltn "src $IP:$p")" ] || return 1; done
+}
+
 # Starts a throwaway Postfix instance (own config and queue under $WORK/postfix, loopback only,
 # smtpd on $IP:$PFX_PORT, in the foreground logging to $WORK/postfix.log) relaying
 # remote.example from 127.0.0.0/8 to $1 ("[IP]:port"). Sets P (its directory). The caller's

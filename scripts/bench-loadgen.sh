@@ -48,6 +48,7 @@ send_to() { # port name
   "$LG" send --target "$IP:$1" --messages "$MSGS" --sessions "$SESS" --size "$SIZE" --domain remote.example --json > "$WORK/$2.json"
 }
 
+wait_until ports_free $SINK_PORT $TERN_PORT $ADMIN_PORT $PFX_PORT $PSINK_PORT
 "$LG" sink --listen "$IP:$SINK_PORT" --json > "$WORK/sink.json" 2> "$WORK/sink.log" &
 LSINK_PID=$!
 sink_up() { kill -0 "$LSINK_PID" 2>/dev/null || { echo "the sink did not start:" >&2; cat "$WORK/sink.log" >&2; exit 1; }; greets $SINK_PORT; }

@@ -4,7 +4,9 @@
 pub mod mesh;
 mod reload;
 mod shard;
+mod socket;
 mod start;
 
 pub use shard::Shard;
+pub use socket::listener;
 pub use start::{run, RuntimeError};

@@ -9,7 +9,6 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 
 use super::mesh::{self, Mesh, ShardMsg};
@@ -245,7 +244,7 @@ fn bind_listeners(shard: &Rc<Shard>, config: &Config) -> Result<Vec<glommio::Tas
         }
         for addr in &vs.bind {
             let listener =
-                TcpListener::bind(addr).map_err(|e| format!("virtual_server[{i}].bind: cannot bind {addr}: {e}"))?;
+                super::listener(*addr).map_err(|e| format!("virtual_server[{i}].bind: cannot bind {addr}: {e}"))?;
             let ctx = shard.virtual_servers[i].clone();
             tasks.push(glommio::spawn_local(listen(listener, ctx, shard.clone())));
         }

@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use glommio::net::TcpListener;
 use glommio::{ExecutorJoinHandle, LocalExecutorBuilder, Placement};
 use hdrhistogram::Histogram;
 use memchr::memmem::Finder;
@@ -151,7 +150,7 @@ async fn run(
         Rc::new(session::Ctx { cfg: cfg.clone(), stats, ended, local: local.clone(), end: Finder::new(b"\r\n.\r\n") });
     let mut tasks = Vec::new();
     for (index, addr) in cfg.listen.iter().enumerate() {
-        match TcpListener::bind(addr) {
+        match tern::runtime::listener(*addr) {
             Ok(listener) => tasks.push(glommio::spawn_local(accept(listener, index, ctx.clone()))),
             Err(e) => {
                 let _ = ready.send(Err(io::Error::other(format!("{addr}: {e}"))));
@@ -179,7 +178,7 @@ fn take(local: &Rc<RefCell<Local>>) -> Local {
     }
 }
 
-async fn accept(listener: TcpListener, index: usize, ctx: Rc<session::Ctx>) {
+async fn accept(listener: glommio::net::TcpListener, index: usize, ctx: Rc<session::Ctx>) {
     loop {
         match listener.accept().await {
             Ok(tcp) => {
