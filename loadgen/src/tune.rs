@@ -88,6 +88,33 @@ pub fn best(rows: &[SweepRow]) -> Option<&SweepRow> {
     rows.iter().filter(|r| r.ok).max_by(|a, b| a.delivered_per_s.total_cmp(&b.delivered_per_s))
 }
 
+/// The sweep's closing advice for `domains` destination domains: the fastest correct value,
+/// checked against the spec's rule with the per-domain Messages Sent/sec it reached.
+pub fn sweep_advice(rows: &[SweepRow], domains: usize) -> String {
+    let Some(b) = best(rows) else {
+        return "no run was correct: no recommendation".to_string();
+    };
+    let per_domain = b.peak_sent_per_s / domains.max(1) as f64;
+    let value = match b.messages_per_connection {
+        0 => "unlimited".to_string(),
+        n => n.to_string(),
+    };
+    if splits(b.messages_per_connection, per_domain) {
+        return format!(
+            "recommended: messages_per_connection = {value} (fastest at {:.0} msg/s, and below the per-domain \
+             Messages Sent/sec of {per_domain:.1}, so a long queue is split over several connections)",
+            b.delivered_per_s
+        );
+    }
+    let rule = recommend(per_domain).map_or("no value (too little traffic per domain)".to_string(), |r| r.to_string());
+    format!(
+        "fastest: messages_per_connection = {value} ({:.0} msg/s), but it is not below the per-domain Messages \
+         Sent/sec of {per_domain:.1}: each domain's mail flows over one connection; the counter rule suggests {rule} \
+         if the remote servers accept parallel connections",
+        b.delivered_per_s
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +167,25 @@ mod tests {
         };
         let rows = [row(5, 100.0, true), row(10, 300.0, false), row(20, 200.0, true)];
         assert_eq!(best(&rows).map(|r| r.messages_per_connection), Some(20));
+    }
+
+    #[test]
+    fn sweep_advice_checks_the_fastest_value_against_the_counter_rule() {
+        let row = |mpc, rate, peak| SweepRow {
+            messages_per_connection: mpc,
+            delivered_per_s: rate,
+            connections: 1,
+            max_open_per_domain: 1,
+            peak_sent_per_s: peak,
+            ok: true,
+        };
+        // 4 domains at 3000/s each: 20 is below the per-domain rate.
+        let split = sweep_advice(&[row(5, 100.0, 12000.0), row(20, 200.0, 12000.0)], 4);
+        assert!(split.starts_with("recommended: messages_per_connection = 20 "), "{split}");
+        // Fastest is unlimited: the rule's value is offered instead.
+        let stream = sweep_advice(&[row(20, 100.0, 120.0), row(0, 200.0, 120.0)], 4);
+        assert!(stream.starts_with("fastest: messages_per_connection = unlimited"), "{stream}");
+        assert!(stream.contains("suggests 10 "), "{stream}");
+        assert!(sweep_advice(&[], 4).starts_with("no run was correct"));
     }
 }

@@ -14,7 +14,7 @@ use clap::Args;
 use crate::drive::parse_duration;
 use crate::send::cli::LoadArgs;
 use crate::sink::cli::FaultArgs;
-use crate::tune::{best, recommend, SweepRow, SWEEP};
+use crate::tune::{sweep_advice, SweepRow, SWEEP};
 use crate::verify::Limits;
 
 pub use run::bench;
@@ -135,12 +135,6 @@ pub fn tune(args: &BenchArgs) -> Result<bool, String> {
             if r.ok { "yes" } else { "NO" }
         );
     }
-    if let Some(b) = best(&rows) {
-        let per_domain = b.peak_sent_per_s / args.domains.max(1) as f64;
-        let rule =
-            recommend(per_domain).map_or("no value (too little traffic per domain)".to_string(), |r| r.to_string());
-        println!("fastest: messages_per_connection = {} ({:.0} msg/s)", b.messages_per_connection, b.delivered_per_s);
-        println!("counter rule (below the per-domain Messages Sent/sec of {per_domain:.1}): recommend {rule}");
-    }
+    println!("{}", sweep_advice(&rows, args.domains));
     Ok(all_ok)
 }
