@@ -39,7 +39,9 @@ pub struct BenchArgs {
     /// tern's `delivery.outbound_connections`.
     #[arg(long, default_value_t = 500)]
     pub outbound_connections: u32,
-    /// The sinks offer STARTTLS and tern requires it (`outbound_security.tls = true`).
+    /// TLS both ways: the client uses STARTTLS, which tern requires (`[tls].require`, a
+    /// generated certificate), and the sinks offer it, which tern requires too
+    /// (`outbound_security.tls = true`).
     #[arg(long)]
     pub tls: bool,
     /// The tern binary (default: `tern` next to this program).

@@ -100,6 +100,12 @@ pub fn bench(args: &BenchArgs) -> Result<Report, String> {
     let tern_addr = SocketAddr::from((tern_ip, free_port(tern_ip)?));
     let admin = SocketAddr::from((tern_ip, free_port(tern_ip)?));
     let config = dir.path().join("tern.toml");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    if args.tls {
+        let (cert_pem, key_pem) =
+            tern::security::generate_self_signed("tern.bench.test").map_err(|e| format!("certificate: {e}"))?;
+        std::fs::write(&cert, cert_pem).and_then(|()| std::fs::write(&key, key_pem)).map_err(|e| e.to_string())?;
+    }
     let setup = Setup {
         data_dir: &dir.path().join("data"),
         shards: args.shards.max(1),
@@ -109,7 +115,7 @@ pub fn bench(args: &BenchArgs) -> Result<Report, String> {
         remote_port: sink_port,
         limits: args.tern_limits(),
         recipients: args.load.recipients,
-        tls: args.tls,
+        tls: args.tls.then_some((cert.as_path(), key.as_path())),
     };
     std::fs::write(&config, config_text(&setup)).map_err(|e| e.to_string())?;
     let tern = Tern::start(&binary, &config, tern_addr, dir.path().join("tern.log"))?;
@@ -161,7 +167,8 @@ fn measure(
     domains: Vec<String>,
     run_id: u64,
 ) -> Result<Measured, String> {
-    let cfg = args.load.config(target, domains, run_id);
+    let mut cfg = args.load.config(target, domains, run_id);
+    cfg.starttls = args.tls;
     let mut scenario = args.load.scenario(&cfg, &cfg.sizes.to_string());
     scenario.target = Some(target.to_string());
     scenario.shards = Some(args.shards.max(1));

@@ -19,13 +19,22 @@ pub struct Setup<'a> {
     pub remote_port: u16,
     pub limits: Limits,
     pub recipients: u32,
-    pub tls: bool,
+    /// TLS both ways: tern requires STARTTLS from the client with this certificate and key,
+    /// and requires it of the sinks (`outbound_security.tls = true`).
+    pub tls: Option<(&'a Path, &'a Path)>,
 }
 
 /// The TOML configuration of a bench run: every `*.bench.test` domain is remote and relayed
 /// via DNS (our responder) to `remote_port`.
 pub fn config_text(s: &Setup) -> String {
-    let tls = if s.tls { "\n[delivery.outbound_security]\ntls = true\n" } else { "" };
+    let tls = match s.tls {
+        Some((cert, key)) => format!(
+            "\n[delivery.outbound_security]\ntls = true\n\n[tls]\ncertificate = {:?}\nkey = {:?}\nrequire = true\n",
+            cert.display().to_string(),
+            key.display().to_string()
+        ),
+        None => String::new(),
+    };
     format!(
         r#"[server]
 fqdn = "tern.bench.test"
@@ -171,7 +180,7 @@ mod tests {
             remote_port: 2526,
             limits: Limits { connections_per_domain: 3, outbound_connections: 7, messages_per_connection: 5 },
             recipients: 1,
-            tls: true,
+            tls: Some((Path::new("/tmp/x/cert.pem"), Path::new("/tmp/x/key.pem"))),
         };
         let text = config_text(&s);
         for want in [
@@ -181,6 +190,8 @@ mod tests {
             "remote_port = 2526",
             "dns_servers = [\"127.0.0.1:53\"]",
             "tls = true",
+            "certificate = \"/tmp/x/cert.pem\"",
+            "require = true",
         ] {
             assert!(text.contains(want), "{want} in\n{text}");
         }
