@@ -16,7 +16,7 @@ IP=127.0.0.62
 TERN_PORT=25972
 ADMIN_PORT=25973
 
-cargo build --release -q --bin tern --example tls_handshakes
+cargo build --release -q --bin tern --example tls_handshakes && cargo build --release -q -p tern-loadgen --bin tern-loadgen
 WORK=$(mktemp -d /var/tmp/tern-bench-tls.XXXXXX)
 cleanup() { kill "${TERN_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -67,4 +67,14 @@ echo "machine: $(nproc) cores, $(uname -r); tern shards=$SHARDS; client: $THREAD
 echo "STARTTLS handshakes (connect, EHLO, STARTTLS, handshake, EHLO, QUIT): $(load handshakes)"
 echo "intake without TLS (one connection per thread): $(load plain)"
 echo "intake with STARTTLS (one handshake per connection): $(load tls)"
+pipelined() { # extra send options -> "N msg/s (accept p99 X ms)"
+  ./target/release/tern-loadgen send --target "$IP:$TERN_PORT" --sessions 50 --size "$SIZE" --duration "${SECONDS_}s" \
+    --domain remote.example "$@" --json > "$WORK/send.json"
+  local rate p99
+  rate=$(grep -m1 '"accepted_per_s":' "$WORK/send.json" | sed 's/.*: //; s/,$//')
+  p99=$(grep -A8 '"accept_latency_us":' "$WORK/send.json" | grep -m1 '"p99":' | sed 's/.*: //; s/,$//')
+  awk -v r="$rate" -v p="$p99" 'BEGIN { printf "%.0f msg/s (accept p99 %.2f ms)", r, p / 1000 }'
+}
+echo "pipelined intake, tern-loadgen send, 50 sessions, without TLS: $(pipelined)"
+echo "pipelined intake, tern-loadgen send, 50 sessions, STARTTLS:    $(pipelined --starttls)"
 echo "tern: handshakes ok $(metric 'tern_tls_handshakes_total{virtual_server="bench",result="success"}'), failed $(metric 'tern_tls_handshakes_total{virtual_server="bench",result="failure"}'), messages received $(metric 'tern_messages_received_total{virtual_server="bench"}')"
