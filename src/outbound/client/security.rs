@@ -46,7 +46,7 @@ impl TlsPolicy {
     }
 
     /// The rustls configuration for the handshake.
-    pub(super) fn config(&self) -> Arc<rustls::ClientConfig> {
+    pub fn config(&self) -> Arc<rustls::ClientConfig> {
         self.config.clone()
     }
 }
