@@ -204,35 +204,42 @@ impl Pools {
         self.retry_starved();
     }
 
-    /// Sends jobs until the per-connection limit or an empty queue; returns how many.
+    /// Sends jobs until the per-connection limit or an empty queue; returns how many. The job
+    /// after the current one is taken from the queue before the current body goes out, so its
+    /// envelope can travel with that body; it goes back to the front of the queue when the
+    /// connection stops first.
     async fn send_jobs(&self, pool: &Rc<Pool>, mut client: SmtpClient, remote: &str) -> u32 {
         let mpc = self.limits.messages_per_connection;
         let mut sent = 0;
-        while mpc == 0 || sent < mpc {
-            let Some(job) = pool.queue.borrow_mut().pop_front() else { break };
+        let mut current = pool.queue.borrow_mut().pop_front();
+        while let Some(job) = current.take() {
             sent += 1;
-            let split = self.send_one(&mut client, job, remote, pool).await;
-            if split || !client.is_usable() {
+            let following = if mpc == 0 || sent < mpc { pool.queue.borrow_mut().pop_front() } else { None };
+            let remainder = self.send_one(&mut client, job, following.as_ref(), remote).await;
+            if remainder.is_some() || !client.is_usable() {
+                let mut queue = pool.queue.borrow_mut();
+                for job in [following, remainder].into_iter().flatten() {
+                    queue.push_front(job);
+                }
                 break;
             }
+            current = following;
         }
         client.quit().await;
         sent
     }
 
-    /// Sends one job; returns true when recipients were left for another connection (452).
-    async fn send_one(&self, client: &mut SmtpClient, job: Job, remote: &str, pool: &Rc<Pool>) -> bool {
+    /// Sends one job (and `next`'s envelope with its body when the client can); returns the
+    /// recipients left for another connection (452) as a new job.
+    async fn send_one(&self, client: &mut SmtpClient, job: Job, next: Option<&Job>, remote: &str) -> Option<Job> {
         let addrs: Vec<&str> = job.recipients.iter().map(|(_, a)| a.as_str()).collect();
-        let outgoing = Outgoing {
-            reverse_path: &job.reverse_path,
-            recipients: &addrs,
-            body: &job.body,
-            eight_bit: job.flags & 1 != 0,
-            smtputf8: job.flags & 2 != 0,
-        };
+        let next_addrs: Vec<&str> =
+            next.map_or_else(Vec::new, |n| n.recipients.iter().map(|(_, a)| a.as_str()).collect());
+        let message = outgoing(&job, &addrs);
+        let following = next.map(|n| outgoing(n, &next_addrs));
         let mut outcomes = Vec::with_capacity(job.recipients.len());
         let mut rest = Vec::new();
-        match client.send(&outgoing).await {
+        match client.send_then(&message, following.as_ref()).await {
             Ok(delivery) => {
                 for (&(i, ref addr), outcome) in job.recipients.iter().zip(delivery.recipients) {
                     match rcpt_outcome(outcome, remote) {
@@ -247,13 +254,9 @@ impl Pools {
         if delivered > 0 {
             self.stats.sent(&job.domain, job.body.len() as u64);
         }
-        let split = !rest.is_empty();
-        if split {
-            let remainder = Job { recipients: rest, ..job.clone() };
-            pool.queue.borrow_mut().push_front(remainder);
-        }
+        let remainder = (!rest.is_empty()).then(|| Job { recipients: rest, ..job.clone() });
         (self.report)(job.home, JobResult { id: job.id, outcomes });
-        split
+        remainder
     }
 
     /// A connection that could not be made takes its share of the queue down with it (as
@@ -327,6 +330,17 @@ impl Pools {
                     .collect())
             }
         }
+    }
+}
+
+/// What the client sends for `job`, to `addrs` (its recipients' addresses).
+fn outgoing<'a>(job: &'a Job, addrs: &'a [&'a str]) -> Outgoing<'a> {
+    Outgoing {
+        reverse_path: &job.reverse_path,
+        recipients: addrs,
+        body: &job.body,
+        eight_bit: job.flags & 1 != 0,
+        smtputf8: job.flags & 2 != 0,
     }
 }
 

@@ -55,6 +55,8 @@ pub struct SmtpClient {
     end: usize,
     out: Vec<u8>,
     usable: bool,
+    /// The next transaction's MAIL, RCPT and DATA already went out after the last end of data.
+    presented: bool,
 }
 
 impl SmtpClient {
@@ -109,6 +111,7 @@ impl SmtpClient {
             end: 0,
             out: Vec::with_capacity(1024),
             usable: true,
+            presented: false,
         }
     }
 
@@ -221,6 +224,21 @@ impl SmtpClient {
     /// reply): no recipient is known delivered, though after a timeout waiting for the end of
     /// data the server may have taken the message; the connection is then not usable.
     pub async fn send(&mut self, msg: &Outgoing<'_>) -> Result<Delivery, ClientError> {
+        self.send_then(msg, None).await
+    }
+
+    /// [`SmtpClient::send`], and when the body goes out, `next`'s MAIL, RCPT and DATA go in the
+    /// same write (RFC 2920 §3.1: a group may start after the end of data), so each message
+    /// costs one round trip. `next` is then what the following `send` on this connection must
+    /// carry; it is presented only when the server pipelines, this transaction left nobody
+    /// for another one (no "too many recipients"), and nothing in `next` is refused locally.
+    /// A connection that stops after a presented envelope (an error) is closed without QUIT:
+    /// the server never got that message's body, so it is not delivered.
+    pub async fn send_then(
+        &mut self,
+        msg: &Outgoing<'_>,
+        next: Option<&Outgoing<'_>>,
+    ) -> Result<Delivery, ClientError> {
         if !self.usable {
             return Err(ClientError::NotUsable { addr: self.addr });
         }
@@ -239,8 +257,9 @@ impl SmtpClient {
         if send_to.is_empty() {
             return Ok(tally.finish(None));
         }
+        let next = next.filter(|n| self.caps.pipelining && presentable(n, &self.caps));
         let result = if self.caps.pipelining {
-            self.pipelined(msg, &send_to, &mut tally).await
+            self.pipelined(msg, &send_to, &mut tally, next).await
         } else {
             self.one_by_one(msg, &send_to, &mut tally).await
         };
@@ -253,20 +272,20 @@ impl SmtpClient {
         }
     }
 
-    /// RFC 2920: MAIL, every RCPT and DATA in one write, then the replies in order.
+    /// RFC 2920: MAIL, every RCPT and DATA in one write (unless they went out after the previous
+    /// end of data), then the replies in order.
     async fn pipelined(
         &mut self,
         msg: &Outgoing<'_>,
         send_to: &[usize],
         tally: &mut Tally,
+        next: Option<&Outgoing<'_>>,
     ) -> Result<Option<Reply>, ClientError> {
-        self.out.clear();
-        plan::mail_command(&mut self.out, msg, &self.caps);
-        for &i in send_to {
-            plan::rcpt_command(&mut self.out, msg.recipients[i]);
+        if !std::mem::take(&mut self.presented) {
+            self.out.clear();
+            envelope(&mut self.out, msg, send_to.iter().map(|&i| msg.recipients[i]), &self.caps);
+            self.flush(Stage::Mail).await?;
         }
-        self.out.extend_from_slice(b"DATA\r\n");
-        self.flush(Stage::Mail).await?;
         let mail = self.read_reply(Stage::Mail).await?;
         for &i in send_to {
             let reply = self.read_reply(Stage::Rcpt).await?;
@@ -278,7 +297,8 @@ impl SmtpClient {
         if !plan::is_success(&mail) {
             tally.fail_undecided(&plan::failure(&mail));
         }
-        self.data(msg, tally, data).await
+        let next = next.filter(|_| !tally.any_not_tried());
+        self.data(msg, tally, data, next).await
     }
 
     /// Without pipelining: each command waits for its reply; the first "too many recipients"
@@ -311,11 +331,17 @@ impl SmtpClient {
             return Ok(None);
         }
         let data = self.command(b"DATA\r\n", Stage::Data).await?;
-        self.data(msg, tally, data).await
+        self.data(msg, tally, data, None).await
     }
 
     /// Acts on the reply to DATA: sends the body when it is `354` and someone is accepted.
-    async fn data(&mut self, msg: &Outgoing<'_>, tally: &mut Tally, data: Reply) -> Result<Option<Reply>, ClientError> {
+    async fn data(
+        &mut self,
+        msg: &Outgoing<'_>,
+        tally: &mut Tally,
+        data: Reply,
+        next: Option<&Outgoing<'_>>,
+    ) -> Result<Option<Reply>, ClientError> {
         if data.code != 354 {
             tally.settle_accepted(&plan::failure(&data));
             self.rset().await?;
@@ -327,14 +353,14 @@ impl SmtpClient {
             self.rset().await?;
             return Ok(None);
         }
-        self.write_body(msg.body).await?;
+        self.write_body(msg.body, next).await?;
         let end = self.read_reply(Stage::DataEnd).await?;
         tally.end_of_data(&end);
         Ok(Some(end))
     }
 
-    /// Writes the body from the caller's slice, then the end of data.
-    async fn write_body(&mut self, body: &[u8]) -> Result<(), ClientError> {
+    /// Writes the body from the caller's slice, then the end of data, then `next`'s envelope.
+    async fn write_body(&mut self, body: &[u8], next: Option<&Outgoing<'_>>) -> Result<(), ClientError> {
         let end: &[u8] = if body.is_empty() || body.ends_with(b"\r\n") { b".\r\n" } else { b"\r\n.\r\n" };
         self.arm(self.data_timeout, Stage::Body)?;
         self.out.clear();
@@ -345,6 +371,10 @@ impl SmtpClient {
             result.map_err(|e| self.io_error(Stage::Body, e))?;
         }
         self.out.extend_from_slice(end);
+        if let Some(next) = next {
+            envelope(&mut self.out, next, next.recipients.iter().copied(), &self.caps);
+            self.presented = true;
+        }
         self.flush(Stage::Body).await
     }
 
@@ -359,7 +389,7 @@ impl SmtpClient {
 
     /// Sends QUIT (best effort, short timeout) and closes the connection.
     pub async fn quit(mut self) {
-        if self.usable {
+        if self.usable && !self.presented {
             let wait = self.command_timeout.min(QUIT_TIMEOUT);
             self.command_timeout = wait;
             let _ = self.command(b"QUIT\r\n", Stage::Quit).await;
@@ -432,4 +462,20 @@ impl SmtpClient {
             _ => ClientError::Io { addr: self.addr, stage, source: e },
         }
     }
+}
+
+/// MAIL, the RCPTs and DATA of one transaction, for one pipelined write.
+fn envelope<'a>(out: &mut Vec<u8>, msg: &Outgoing<'_>, rcpts: impl Iterator<Item = &'a str>, caps: &Capabilities) {
+    plan::mail_command(out, msg, caps);
+    for rcpt in rcpts {
+        plan::rcpt_command(out, rcpt);
+    }
+    out.extend_from_slice(b"DATA\r\n");
+}
+
+/// Whether `msg`'s envelope may go out ahead: it has recipients and nothing in it is refused locally.
+fn presentable(msg: &Outgoing<'_>, caps: &Capabilities) -> bool {
+    !msg.recipients.is_empty()
+        && plan::local_refusal(msg, caps).is_none()
+        && msg.recipients.iter().all(|r| plan::local_rcpt_refusal(r).is_none())
 }

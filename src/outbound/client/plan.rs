@@ -145,6 +145,11 @@ impl Tally {
         too_many
     }
 
+    /// Whether some recipient was left for another transaction ("too many recipients").
+    pub(super) fn any_not_tried(&self) -> bool {
+        self.slots.iter().any(|s| matches!(s, Slot::Done(RcptOutcome::NotTried)))
+    }
+
     pub(super) fn accepted(&self) -> usize {
         self.slots.iter().filter(|s| matches!(s, Slot::Accepted)).count()
     }

@@ -499,3 +499,99 @@ fn data_accepted_without_recipients_ends_an_empty_message() {
     assert_eq!(t.data, vec![b".\r\n".to_vec()], "no body, only the end of data");
     assert_eq!(t.commands()[4..], ["RSET", "QUIT"]);
 }
+
+/// The first message's result, the second's delivery (when sent), whether the client is usable.
+type TwoSent = (Result<Delivery, ClientError>, Option<Delivery>, bool);
+
+/// Two messages on one connection, the second's envelope presented with the first's body.
+fn send_two(acts: Vec<Act>) -> (TwoSent, Transcript) {
+    with_client(acts, |mut client| async move {
+        let first =
+            Outgoing { reverse_path: "s@x.test", recipients: &["a@y"], body: BODY, eight_bit: false, smtputf8: false };
+        let second = Outgoing { recipients: &["b@y"], ..first };
+        let one = client.send_then(&first, Some(&second)).await;
+        let two = match one.is_ok() && client.is_usable() {
+            true => Some(client.send(&second).await.expect("second")),
+            false => None,
+        };
+        let usable = client.is_usable();
+        ((one, two, usable), client)
+    })
+}
+
+#[test]
+fn presents_the_next_envelope_with_the_body() {
+    let acts = script(
+        EHLO_FULL,
+        vec![
+            Lines(3),
+            Say("250 ok\r\n250 ok\r\n354 go\r\n"),
+            Data,
+            Lines(3),
+            Say("250 queued 1\r\n"),
+            Say("250 ok\r\n250 ok\r\n354 go\r\n"),
+            Data,
+            Say("250 queued 2\r\n"),
+        ],
+    );
+    let ((one, two, usable), t) = send_two(acts);
+    assert_eq!(one.expect("first").recipients, vec![RcptOutcome::Delivered]);
+    assert_eq!(two.expect("second").recipients, vec![RcptOutcome::Delivered]);
+    assert!(usable);
+    let size = BODY.len();
+    let envelope =
+        |rcpt: &str| vec![format!("MAIL FROM:<s@x.test> SIZE={size}"), format!("RCPT TO:<{rcpt}>"), "DATA".into()];
+    assert_eq!(t.commands()[1..4], envelope("a@y"));
+    assert_eq!(t.commands()[4..7], envelope("b@y"), "sent once");
+    assert_eq!(t.commands()[7..], ["QUIT"]);
+    let second: Vec<Arrival> = t.lines[4..7].iter().map(|(_, a)| *a).collect();
+    assert!(second.iter().all(|a| a.says == 3), "before the reply to the first end of data: {second:?}");
+    assert_eq!(t.data, vec![body_sent(), body_sent()]);
+}
+
+#[test]
+fn a_presented_envelope_is_dropped_without_quit_when_the_server_leaves() {
+    let acts = vec![
+        Say(BANNER),
+        Lines(1),
+        Say(EHLO_FULL),
+        Lines(3),
+        Say("250 ok\r\n250 ok\r\n354 go\r\n"),
+        Data,
+        Lines(3),
+        Say("421 4.3.2 shutting down\r\n"),
+        WaitClose,
+    ];
+    let ((one, two, usable), t) = send_two(acts);
+    assert!(matches!(one, Err(ClientError::Closing { stage: Stage::DataEnd, .. })), "{one:?}");
+    assert!(two.is_none() && !usable);
+    assert_eq!(t.commands().len(), 7, "no QUIT after the presented envelope: {:?}", t.commands());
+    assert_eq!(t.trailing, b"");
+}
+
+#[test]
+fn no_envelope_is_presented_after_too_many_recipients() {
+    let acts = script(
+        EHLO_FULL,
+        vec![
+            Lines(4),
+            Say("250 ok\r\n250 ok\r\n452 4.5.3 too many recipients\r\n354 go\r\n"),
+            Data,
+            Say("250 queued\r\n"),
+        ],
+    );
+    let (delivery, t) = with_client(acts, |mut client| async move {
+        let first = Outgoing {
+            reverse_path: "s@x.test",
+            recipients: &["a@y", "b@y"],
+            body: BODY,
+            eight_bit: false,
+            smtputf8: false,
+        };
+        let next = Outgoing { recipients: &["c@y"], ..first };
+        let delivery = client.send_then(&first, Some(&next)).await.expect("send");
+        (delivery, client)
+    });
+    assert_eq!(delivery.recipients, vec![RcptOutcome::Delivered, RcptOutcome::NotTried]);
+    assert_eq!(t.commands()[5..], ["QUIT"], "the next message waits for a new connection");
+}
