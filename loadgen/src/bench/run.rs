@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
@@ -67,6 +67,26 @@ fn tern_binary(args: &BenchArgs) -> Result<PathBuf, String> {
     }
 }
 
+/// MX and A records sending each domain's mail to its sink address.
+fn zone(domains: &[String], listen: &[SocketAddr]) -> Zone {
+    let mut zone = Zone::new();
+    for (domain, addr) in domains.iter().zip(listen) {
+        let mx = format!("mx.{domain}");
+        zone.mx(domain, 10, &mx);
+        if let SocketAddr::V4(v4) = addr {
+            zone.a(&mx, *v4.ip());
+        }
+    }
+    zone
+}
+
+/// A self-signed certificate for tern's inbound STARTTLS (`--tls`).
+fn write_certificate(cert: &Path, key: &Path) -> Result<(), String> {
+    let (cert_pem, key_pem) =
+        tern::security::generate_self_signed("tern.bench.test").map_err(|e| format!("certificate: {e}"))?;
+    std::fs::write(cert, cert_pem).and_then(|()| std::fs::write(key, key_pem)).map_err(|e| e.to_string())
+}
+
 /// Runs one self-contained benchmark and returns its verified report.
 pub fn bench(args: &BenchArgs) -> Result<Report, String> {
     let binary = tern_binary(args)?;
@@ -76,15 +96,7 @@ pub fn bench(args: &BenchArgs) -> Result<Report, String> {
     let sink_port = free_port(ip(net, 10))?;
     let listen: Vec<SocketAddr> =
         (0..domains.len()).map(|i| SocketAddr::from((ip(net, 10 + i as u8), sink_port))).collect();
-    let mut zone = Zone::new();
-    for (domain, addr) in domains.iter().zip(&listen) {
-        let mx = format!("mx.{domain}");
-        zone.mx(domain, 10, &mx);
-        if let SocketAddr::V4(v4) = addr {
-            zone.a(&mx, *v4.ip());
-        }
-    }
-    let responder = Responder::start(zone).map_err(|e| format!("DNS responder: {e}"))?;
+    let responder = Responder::start(zone(&domains, &listen)).map_err(|e| format!("DNS responder: {e}"))?;
     let run_id = fastrand::u64(..);
     let tls = if args.tls { Some(server_config("sink.bench.test")?) } else { None };
     let sink_cfg = SinkConfig {
@@ -102,9 +114,7 @@ pub fn bench(args: &BenchArgs) -> Result<Report, String> {
     let config = dir.path().join("tern.toml");
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     if args.tls {
-        let (cert_pem, key_pem) =
-            tern::security::generate_self_signed("tern.bench.test").map_err(|e| format!("certificate: {e}"))?;
-        std::fs::write(&cert, cert_pem).and_then(|()| std::fs::write(&key, key_pem)).map_err(|e| e.to_string())?;
+        write_certificate(&cert, &key)?;
     }
     let setup = Setup {
         data_dir: &dir.path().join("data"),

@@ -1,3 +1,5 @@
+//! Table tests of the command parser: good lines and their values, bad lines and their errors.
+
 use super::*;
 use crate::proto::address::{Body, MailParams, ReversePath};
 use CommandError::{BadRecipient, BadSender, Parameter, Syntax, Unknown};

@@ -1,3 +1,5 @@
+//! Tests of the DATA scanner: end of data across chunk boundaries, bare CR/LF, pipelined bytes.
+
 use super::*;
 
 /// Bytes the client pipelines after the end of data.

@@ -1,3 +1,5 @@
+//! Table tests of dot-stuffing and un-stuffing, across chunk boundaries.
+
 use super::*;
 
 /// (content, at_line_start, wire form, at_line_start after)
