@@ -1,6 +1,7 @@
 //! The end of a message (after DATA or BDAT LAST): the checks that can refuse it, the spool
 //! metadata, the trace header, and the reply once the spool has answered.
 
+use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
@@ -25,7 +26,7 @@ pub struct DataInfo {
 /// A message that passed the checks and is ready to be spooled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
-    pub meta: MessageMeta,
+    pub meta: Rc<MessageMeta>,
 }
 
 pub const FLAG_8BITMIME: u8 = 1;
@@ -89,7 +90,7 @@ impl Session {
             virtual_server: self.vs.name.clone(),
             flags,
         };
-        Ok(Accepted { meta })
+        Ok(Accepted { meta: Rc::new(meta) })
     }
 
     /// The reply once the spool has stored (or failed to store) a message of `bytes` bytes.

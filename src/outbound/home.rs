@@ -26,7 +26,7 @@ pub type Dispatch = Rc<dyn Fn(usize, Job)>;
 
 /// A message of this shard with remote recipients not yet final.
 struct Tracked {
-    meta: MessageMeta,
+    meta: Rc<MessageMeta>,
     body: BodyRef,
     retry: RetryState,
     /// Recipients still to deliver (not final).
@@ -89,7 +89,7 @@ impl Home {
     /// at hand (just received), else it is read from the spool when needed.
     pub fn start(
         &self,
-        meta: MessageMeta,
+        meta: Rc<MessageMeta>,
         body: BodyRef,
         wire: Option<Arc<[u8]>>,
         remote: Vec<u16>,

@@ -20,7 +20,7 @@ use crate::proto::reply::Status;
 use crate::spool::{BodyRef, MessageMeta, RetryState, Spool};
 
 /// Routes a message tern stored itself (a DSN) like any accepted message.
-pub type Submit = Rc<dyn Fn(&MessageMeta, BodyRef, &[u8])>;
+pub type Submit = Rc<dyn Fn(&Rc<MessageMeta>, BodyRef, &[u8])>;
 
 pub struct Notifier {
     pub spool: Spool,
@@ -52,7 +52,7 @@ impl Notifier {
     /// spool and is bounced again after a restart, rather than being lost without a notice.
     pub fn finish(
         self: &Rc<Self>,
-        meta: MessageMeta,
+        meta: Rc<MessageMeta>,
         body: Option<BodyRef>,
         finished: Vec<u16>,
         failed: Vec<(u16, Outcome)>,
@@ -76,7 +76,7 @@ impl Notifier {
     /// (the time retries end), a delay DSN is sent too.
     pub fn deferred(
         self: &Rc<Self>,
-        meta: MessageMeta,
+        meta: Rc<MessageMeta>,
         body: BodyRef,
         retry: RetryState,
         notice: Option<u64>,
@@ -130,14 +130,14 @@ impl Notifier {
         let dsn = dsn::build(&report);
         let mut recipients = vec![meta.reverse_path.clone()];
         recipients.extend(self.ndr_copy_to.iter().cloned());
-        let dsn_meta = MessageMeta {
+        let dsn_meta = Rc::new(MessageMeta {
             id,
             received_at: now,
             reverse_path: String::new(),
             recipients,
             virtual_server: meta.virtual_server.clone(),
             flags: if dsn.is_ascii() { 0 } else { FLAG_8BITMIME },
-        };
+        });
         let stored = self.spool.store(&dsn_meta, &[&dsn]).await.map_err(|e| format!("cannot store the DSN: {e}"))?;
         if kind == Kind::Failed {
             self.stats.shared.ndr.fetch_add(1, Relaxed);

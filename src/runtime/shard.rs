@@ -147,7 +147,7 @@ impl Shard {
     /// ones to the Drop directory (needs `wire`), remote ones to the delivery engine.
     pub fn route_stored(
         self: &Rc<Self>,
-        meta: &MessageMeta,
+        meta: &Rc<MessageMeta>,
         body: BodyRef,
         wire: Option<&[u8]>,
         done: &[u16],

@@ -206,7 +206,7 @@ async fn open_shard(k: usize, shared: &Shared, mesh: mesh::Builder) -> Result<Rc
     let shard = Rc::new(Shard::new(k, spool, drop_dir, contexts, site, metrics.clone(), resolver.clone()));
     let submit: Submit = {
         let weak = Rc::downgrade(&shard);
-        Rc::new(move |meta: &MessageMeta, body: BodyRef, wire: &[u8]| {
+        Rc::new(move |meta: &Rc<MessageMeta>, body: BodyRef, wire: &[u8]| {
             if let Some(shard) = weak.upgrade() {
                 shard.route_stored(meta, body, Some(wire), &[], RetryState::default());
             }

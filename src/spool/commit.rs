@@ -35,6 +35,16 @@ impl Batch {
         self.buf.is_empty() && self.waiters.is_empty()
     }
 
+    /// An empty batch with room for as much as `last` holds, so a busy spool does not grow
+    /// its buffers again from nothing for every batch (bounded: `last` was a real batch).
+    fn sized_like(last: &Batch) -> Batch {
+        Batch {
+            buf: Vec::with_capacity(last.buf.len()),
+            effects: Vec::with_capacity(last.effects.len()),
+            waiters: Vec::with_capacity(last.waiters.len()),
+        }
+    }
+
     /// Registers a waiter for the commit of this batch.
     pub(super) fn wait(&mut self) -> Receiver<Reply> {
         let (tx, rx) = oneshot();
@@ -47,7 +57,7 @@ impl Batch {
 /// the start of the batch. A `Retry` is set in the live entry when queued; if its batch fails,
 /// `prev` is restored.
 pub(super) enum Effect {
-    Store { meta: MessageMeta, body_off: u64, len: u32 },
+    Store { meta: Rc<MessageMeta>, body_off: u64, len: u32 },
     Done { id: String, newly: Vec<u16> },
     Copy { id: String, from: BodyRef, body_off: u64 },
     Retry { id: String, state: RetryState, prev: RetryState },
@@ -91,7 +101,8 @@ impl Shared {
                     return;
                 }
                 st.busy = true;
-                let batch = std::mem::take(&mut st.pending);
+                let next = Batch::sized_like(&st.pending);
+                let batch = std::mem::replace(&mut st.pending, next);
                 let seg = &st.segs[&st.active];
                 (batch, seg.file.clone(), seg.path.clone(), st.committed)
             };
@@ -204,7 +215,7 @@ impl Shared {
     }
 
     /// Adds a newly stored message to the live set (replacing an older one with its id).
-    fn insert(&self, st: &mut State, meta: MessageMeta, body: BodyRef) {
+    fn insert(&self, st: &mut State, meta: Rc<MessageMeta>, body: BodyRef) {
         if meta.recipients.is_empty() {
             return;
         }

@@ -83,7 +83,7 @@ pub struct RetryState {
 /// A message found at start that is not yet final.
 #[derive(Debug, Clone)]
 pub struct Recovered {
-    pub meta: MessageMeta,
+    pub meta: Rc<MessageMeta>,
     pub body: BodyRef,
     /// Indices into `meta.recipients` already final (delivered or bounced).
     pub done: Vec<u16>,
@@ -139,7 +139,8 @@ pub struct Spool(Rc<Shared>);
 
 /// A message accepted and not yet final.
 struct Live {
-    meta: MessageMeta,
+    /// Shared with the delivery engine rather than copied.
+    meta: Rc<MessageMeta>,
     body: BodyRef,
     seg: SegKey,
     /// Recipients final or being made final (set when a `Done` is queued, undone if its
@@ -255,7 +256,7 @@ impl Spool {
     /// Appends a message and returns once it is on stable storage (group commit). `body` is
     /// the wire form, given as slices that are concatenated (e.g. Received header + data).
     /// On error nothing of the message is stored.
-    pub async fn store(&self, meta: &MessageMeta, body: &[&[u8]]) -> Result<BodyRef, SpoolError> {
+    pub async fn store(&self, meta: &Rc<MessageMeta>, body: &[&[u8]]) -> Result<BodyRef, SpoolError> {
         let len: usize = body.iter().map(|s| s.len()).sum();
         check_size(meta, len)?;
         let (rx, body_off) = {

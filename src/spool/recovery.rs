@@ -167,7 +167,7 @@ impl Acc {
         };
         marked.resize(n, false);
         self.covered.insert(meta.id.clone(), Covered { done: vec![false; n], retry: false });
-        let live = Live { meta, body, seg: key, marked, durable: 0, aliases: Vec::new(), retry };
+        let live = Live { meta: Rc::new(meta), body, seg: key, marked, durable: 0, aliases: Vec::new(), retry };
         self.msgs.insert(live.meta.id.clone(), live);
     }
 

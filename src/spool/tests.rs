@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -27,15 +28,15 @@ where
         .expect("test task");
 }
 
-fn meta(id: &str, recipients: usize) -> MessageMeta {
-    MessageMeta {
+fn meta(id: &str, recipients: usize) -> Rc<MessageMeta> {
+    Rc::new(MessageMeta {
         id: id.to_owned(),
         received_at: 1_700_000_000,
         reverse_path: "sender@example.com".into(),
         recipients: (0..recipients).map(|i| format!("r{i}@example.org")).collect(),
         virtual_server: "Default SMTP Virtual Server".into(),
         flags: 1,
-    }
+    })
 }
 
 fn body(id: &str, size: usize) -> Vec<u8> {
@@ -384,7 +385,10 @@ fn replay_dedupes_copies_and_merges_done_marks_in_any_order() {
             }
             std::fs::write(shard.join(format!("{seq:016x}.seg")), buf).unwrap();
         };
-        let msg = |id: &str, n: usize, body: &[u8]| Record::Message { meta: meta(id, n), body: body.to_vec() };
+        let msg = |id: &str, n: usize, body: &[u8]| Record::Message {
+            meta: MessageMeta::clone(&meta(id, n)),
+            body: body.to_vec(),
+        };
         let done = |id: &str, r: &[u16]| Record::Done { id: id.into(), recipients: r.to_vec() };
         write(1, &[msg("m", 3, b"old"), done("m", &[1])]);
         write(2, &[msg("m", 3, b"new"), done("m", &[1]), done("m", &[0])]);
@@ -514,7 +518,10 @@ fn replay_applies_retry_records_in_log_order_even_before_their_message() {
             }
             std::fs::write(shard.join(format!("{seq:016x}.seg")), buf).unwrap();
         };
-        let msg = |id: &str, n: usize| Record::Message { meta: meta(id, n), body: id.as_bytes().to_vec() };
+        let msg = |id: &str, n: usize| Record::Message {
+            meta: MessageMeta::clone(&meta(id, n)),
+            body: id.as_bytes().to_vec(),
+        };
         let done = |id: &str, r: &[u16]| Record::Done { id: id.into(), recipients: r.to_vec() };
         let rec = |id: &str, attempts: u32| Record::Retry {
             id: id.into(),

@@ -32,11 +32,13 @@ pub enum ReplyError {
     MixedCodes(String),
 }
 
-/// The lines of a reply whose last line has not arrived yet.
+/// The lines of a reply whose last line has not arrived yet, already without their status.
 #[derive(Debug)]
 struct Pending {
     code: u16,
-    lines: Vec<Vec<u8>>,
+    /// The enhanced status code of the first line, when it has one of the reply's class.
+    status: Option<Status>,
+    lines: Vec<Cow<'static, str>>,
     bytes: usize,
 }
 
@@ -72,7 +74,10 @@ impl ReplyParser {
             if line.last() == Some(&b'\r') {
                 line.pop();
             }
-            if let Some(reply) = self.end_line(line)? {
+            let reply = self.end_line(&line);
+            line.clear();
+            self.line = line;
+            if let Some(reply) = reply? {
                 return Ok((used, Some(reply)));
             }
         }
@@ -89,26 +94,35 @@ impl ReplyParser {
     }
 
     /// Adds one complete line; returns the reply when it was the last line.
-    fn end_line(&mut self, line: Vec<u8>) -> Result<Option<Reply>, ReplyError> {
+    fn end_line(&mut self, line: &[u8]) -> Result<Option<Reply>, ReplyError> {
         if line.len() > MAX_LINE {
             return Err(ReplyError::LineTooLong);
         }
-        let (code, last) = line_code(&line).ok_or_else(|| ReplyError::Malformed(quote(&line)))?;
-        let pending = self.pending.get_or_insert_with(|| Pending { code, lines: Vec::new(), bytes: 0 });
+        let (code, last) = line_code(line).ok_or_else(|| ReplyError::Malformed(quote(line)))?;
+        let text = line.get(4..).unwrap_or_default();
+        let pending = self.pending.get_or_insert_with(|| Pending {
+            code,
+            status: parse_status(text).filter(|s| u16::from(s.0) == code / 100),
+            lines: Vec::new(),
+            bytes: 0,
+        });
         if pending.code != code {
-            return Err(ReplyError::MixedCodes(quote(&line)));
+            return Err(ReplyError::MixedCodes(quote(line)));
         }
         pending.bytes += line.len();
         if pending.lines.len() == MAX_LINES || pending.bytes > MAX_REPLY_BYTES {
             return Err(ReplyError::TooLong);
         }
-        let text = if line.len() > 4 { line[4..].to_vec() } else { Vec::new() };
-        pending.lines.push(text);
+        let text = match pending.status {
+            Some(status) => strip_status(text, status),
+            None => text,
+        };
+        pending.lines.push(Cow::Owned(String::from_utf8_lossy(text).into_owned()));
         if !last {
             return Ok(None);
         }
-        let Pending { code, lines, .. } = self.pending.take().expect("pending reply");
-        Ok(Some(build(code, lines)))
+        let Pending { code, status, lines, .. } = self.pending.take().expect("pending reply");
+        Ok(Some(Reply { code, status, lines }))
     }
 }
 
@@ -124,22 +138,6 @@ fn line_code(line: &[u8]) -> Option<(u16, bool)> {
         Some(b'-') => Some((code, false)),
         Some(_) => None,
     }
-}
-
-/// Builds the reply, taking an enhanced status code off every line when the first line has one.
-fn build(code: u16, lines: Vec<Vec<u8>>) -> Reply {
-    let status = lines.first().and_then(|first| parse_status(first)).filter(|s| u16::from(s.0) == code / 100);
-    let lines = lines
-        .into_iter()
-        .map(|text| {
-            let text = match status {
-                Some(status) => strip_status(&text, status),
-                None => &text[..],
-            };
-            Cow::Owned(String::from_utf8_lossy(text).into_owned())
-        })
-        .collect();
-    Reply { code, status, lines }
 }
 
 /// An RFC 3463 status `class.subject.detail` at the start of `text`, ended by a space or the end.
