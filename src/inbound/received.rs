@@ -3,6 +3,7 @@
 //! version, cipher and authenticated user, and the outcome of the reverse DNS check of the
 //! EHLO name when it is on.
 
+use std::io::{self, Write};
 use std::net::IpAddr;
 
 use super::session::TlsInfo;
@@ -57,63 +58,71 @@ impl<'a> Rdns<'a> {
     }
 }
 
-/// Formats the header, folded over three lines, ending in CRLF.
+/// Formats the header, folded over three lines, ending in CRLF. Written into one buffer.
 pub fn received_header(trace: &Trace<'_>, now: OffsetDateTime) -> String {
-    let literal = match trace.client {
-        IpAddr::V4(ip) => format!("[{ip}]"),
-        IpAddr::V6(ip) => format!("[IPv6:{ip}]"),
-    };
-    let client = match trace.rdns {
-        Rdns::Off => literal,
-        Rdns::Verified(name) => format!("{name} {literal}"),
-        Rdns::Unverified(Some(name)) => format!("{name} {literal} unverified"),
-        Rdns::Unverified(None) => format!("{literal} unverified"),
-        Rdns::Failed => format!("{literal} RDNS failed"),
-    };
-    let date = now.format(&Rfc2822).unwrap_or_else(|_| now.unix_timestamp().to_string());
-    let for_clause = match trace.single_recipient {
-        Some(rcpt) => format!("\r\n\tfor <{rcpt}>"),
-        None => String::new(),
-    };
-    format!(
-        "Received: from {} ({})\r\n\tby {} with {}{} id {}{}; {}\r\n",
-        trace.helo,
-        client,
-        trace.fqdn,
-        protocol(trace),
-        comment(trace),
-        trace.id,
-        for_clause,
-        date
-    )
+    let mut out = Vec::with_capacity(256);
+    write_header(&mut out, trace, now).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("every part is UTF-8")
+}
+
+fn write_header(out: &mut Vec<u8>, trace: &Trace<'_>, now: OffsetDateTime) -> io::Result<()> {
+    write!(out, "Received: from {} (", trace.helo)?;
+    match trace.rdns {
+        Rdns::Off | Rdns::Unverified(None) | Rdns::Failed => {}
+        Rdns::Verified(name) | Rdns::Unverified(Some(name)) => write!(out, "{name} ")?,
+    }
+    match trace.client {
+        IpAddr::V4(ip) => write!(out, "[{ip}]")?,
+        IpAddr::V6(ip) => write!(out, "[IPv6:{ip}]")?,
+    }
+    match trace.rdns {
+        Rdns::Off | Rdns::Verified(_) => {}
+        Rdns::Unverified(_) => out.extend_from_slice(b" unverified"),
+        Rdns::Failed => out.extend_from_slice(b" RDNS failed"),
+    }
+    write!(out, ")\r\n\tby {} with ", trace.fqdn)?;
+    write_protocol(out, trace);
+    write_comment(out, trace)?;
+    write!(out, " id {}", trace.id)?;
+    if let Some(rcpt) = trace.single_recipient {
+        write!(out, "\r\n\tfor <{rcpt}>")?;
+    }
+    out.extend_from_slice(b"; ");
+    if now.format_into(out, &Rfc2822).is_err() {
+        write!(out, "{}", now.unix_timestamp())?;
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
 }
 
 /// RFC 3848: `SMTP`, `ESMTP`, plus `S` with TLS and `A` with AUTH.
-fn protocol(trace: &Trace<'_>) -> String {
-    let mut protocol = String::from(if trace.esmtp { "ESMTP" } else { "SMTP" });
+fn write_protocol(out: &mut Vec<u8>, trace: &Trace<'_>) {
+    out.extend_from_slice(if trace.esmtp { b"ESMTP" } else { b"SMTP" });
     if trace.esmtp && trace.tls.is_some() {
-        protocol.push('S');
+        out.push(b'S');
     }
     if trace.esmtp && trace.auth_user.is_some() {
-        protocol.push('A');
+        out.push(b'A');
     }
-    protocol
 }
 
 /// ` (TLSv1.3 TLS13_AES_256_GCM_SHA384; authenticated as alice)`, or nothing.
-fn comment(trace: &Trace<'_>) -> String {
-    let mut parts = Vec::new();
+fn write_comment(out: &mut Vec<u8>, trace: &Trace<'_>) -> io::Result<()> {
+    if trace.tls.is_none() && trace.auth_user.is_none() {
+        return Ok(());
+    }
+    out.extend_from_slice(b" (");
     if let Some(tls) = trace.tls {
-        parts.push(format!("{} {}", tls.version, tls.cipher));
+        write!(out, "{} {}", tls.version, tls.cipher)?;
+        if trace.auth_user.is_some() {
+            out.extend_from_slice(b"; ");
+        }
     }
     if let Some(user) = trace.auth_user {
-        parts.push(format!("authenticated as {}", comment_text(user)));
+        write!(out, "authenticated as {}", comment_text(user))?;
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", parts.join("; "))
-    }
+    out.push(b')');
+    Ok(())
 }
 
 /// Text that is safe inside a header comment: `(`, `)` and `\` quoted, controls dropped.
