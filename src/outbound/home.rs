@@ -2,6 +2,7 @@
 //! shards of their destinations, collects the results, records them in the spool, schedules
 //! retries, and sends delivery status notifications (or files the message as Badmail).
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
@@ -186,6 +187,9 @@ impl Home {
 
     /// The owner shard of a destination: a stable hash of its route key.
     fn owner(&self, domain: &str) -> usize {
+        if self.shards == 1 {
+            return 0;
+        }
         let mut hasher = std::hash::DefaultHasher::new();
         match route(domain, &self.routes) {
             Ok(route) => route.key().hash(&mut hasher),
@@ -212,9 +216,10 @@ impl Home {
                     Outcome::Temporary { .. } => t.deferred.push((i, outcome)),
                 }
             }
-            let before = domains_of(&t.meta, &t.pending);
+            let meta = t.meta.clone();
+            let before = domains_of(&meta, &t.pending);
             t.pending.retain(|i| !finished.contains(i));
-            for domain in before.difference(&domains_of(&t.meta, &t.pending)) {
+            for domain in before.difference(&domains_of(&meta, &t.pending)) {
                 self.notifier.stats.domain(domain).queued.fetch_sub(1, Relaxed);
             }
             t.outstanding = t.outstanding.saturating_sub(1);
@@ -289,11 +294,18 @@ impl Home {
     }
 }
 
-/// The (lower-case) domains of some recipients of a message.
-fn domains_of(meta: &MessageMeta, recipients: &[u16]) -> BTreeSet<String> {
+/// The (lower-case) domains of some recipients of a message; a domain already in lower case
+/// is borrowed, not copied.
+fn domains_of<'a>(meta: &'a MessageMeta, recipients: &[u16]) -> BTreeSet<Cow<'a, str>> {
     recipients
         .iter()
-        .map(|&i| meta.recipients[i as usize].rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase())
+        .map(|&i| {
+            let domain = meta.recipients[i as usize].rsplit_once('@').map_or("", |(_, d)| d);
+            match domain.bytes().any(|b| b.is_ascii_uppercase()) {
+                true => Cow::Owned(domain.to_ascii_lowercase()),
+                false => Cow::Borrowed(domain),
+            }
+        })
         .collect()
 }
 

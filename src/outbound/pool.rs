@@ -7,6 +7,7 @@
 //! that share its route (their connections do not negotiate the same way).
 
 use std::cell::{Cell, RefCell};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
@@ -115,15 +116,14 @@ impl Pools {
             }
         };
         let (security, entry) = self.security.lookup(&job.domain);
-        let pool = self
-            .pools
-            .borrow_mut()
-            .entry((route.clone(), entry))
-            .or_insert_with(|| {
-                let (domain, security) = (job.domain.clone(), security.clone());
-                Rc::new(Pool { route, domain, security, queue: RefCell::default(), open: Cell::new(0) })
-            })
-            .clone();
+        let pool = match self.pools.borrow_mut().entry((route, entry)) {
+            Entry::Occupied(found) => found.get().clone(),
+            Entry::Vacant(slot) => {
+                let (route, domain, security) = (slot.key().0.clone(), job.domain.clone(), security.clone());
+                slot.insert(Rc::new(Pool { route, domain, security, queue: RefCell::default(), open: Cell::new(0) }))
+                    .clone()
+            }
+        };
         pool.queue.borrow_mut().push_back(job);
         self.grow(&pool);
     }
