@@ -356,16 +356,16 @@ fn reply_parts(reply: &Reply, default: &str) -> (String, String) {
 
 /// The outcome of one recipient; `None` when the remote asked for it on another transaction.
 fn rcpt_outcome(outcome: RcptOutcome, remote: &str) -> Option<Outcome> {
-    let remote = Some(remote.to_string());
+    let remote = || Some(remote.to_string());
     Some(match outcome {
         RcptOutcome::Delivered => Outcome::Delivered,
         RcptOutcome::Temporary(reply) => {
             let (status, diagnostic) = reply_parts(&reply, "4.0.0");
-            Outcome::Temporary { status, diagnostic, remote }
+            Outcome::Temporary { status, diagnostic, remote: remote() }
         }
         RcptOutcome::Permanent(reply) => {
             let (status, diagnostic) = reply_parts(&reply, "5.0.0");
-            Outcome::Permanent { status, diagnostic, remote }
+            Outcome::Permanent { status, diagnostic, remote: remote() }
         }
         RcptOutcome::NotTried => return None,
     })
