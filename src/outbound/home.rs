@@ -153,13 +153,18 @@ impl Home {
             }
             t.outstanding = by_domain.len();
             t.deferred.clear();
-            let reverse_path = self.notifier.outgoing_sender(&t.meta.reverse_path);
+            let mut reverse_path = self.notifier.outgoing_sender(&t.meta.reverse_path);
+            let last = by_domain.len().saturating_sub(1);
             by_domain
                 .into_iter()
-                .map(|(domain, recipients)| Job {
+                .enumerate()
+                .map(|(k, (domain, recipients))| Job {
                     home: self.shard,
                     id: id.to_string(),
-                    reverse_path: reverse_path.clone(),
+                    reverse_path: match k == last {
+                        true => std::mem::take(&mut reverse_path),
+                        false => reverse_path.clone(),
+                    },
                     recipients,
                     body: wire.clone(),
                     flags: t.meta.flags,

@@ -1,6 +1,8 @@
 //! The pure part of one mail transaction: the commands to send and what each reply means for
 //! each recipient.
 
+use std::io::Write;
+
 use super::ehlo::Capabilities;
 use crate::proto::reply::{Reply, Status};
 
@@ -68,7 +70,7 @@ pub(super) fn mail_command(out: &mut Vec<u8>, msg: &Outgoing<'_>, caps: &Capabil
     out.extend_from_slice(msg.reverse_path.as_bytes());
     out.push(b'>');
     if caps.size.is_some() {
-        out.extend_from_slice(format!(" SIZE={}", msg.body.len()).as_bytes());
+        write!(out, " SIZE={}", msg.body.len()).expect("writing to a Vec cannot fail");
     }
     if msg.eight_bit && caps.eight_bit_mime {
         out.extend_from_slice(b" BODY=8BITMIME");
