@@ -6,7 +6,8 @@ greets() {
   [ "$(timeout 1 bash -c "exec 3<>/dev/tcp/$IP/$1 && head -c 4 <&3" 2>/dev/null)" = "220 " ]
 }
 
-# Starts tern (release build) relaying remote.example to $1 ("[IP]:port"); sets TERN_PID.
+# Starts tern (release build) relaying remote.example to $1 ("[IP]:port"), with the TOML in $2
+# (optional) appended to its configuration; sets TERN_PID.
 # DNS points at a closed loopback port: nothing ever leaves the machine.
 start_tern() {
   cat > "$WORK/tern.toml" <<TOML
@@ -35,6 +36,7 @@ route_to = "$1"
 
 [admin]
 listen = "$IP:$ADMIN_PORT"
+${2:-}
 TOML
   TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
   TERN_PID=$!

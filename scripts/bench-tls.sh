@@ -22,41 +22,9 @@ cleanup() { kill "${TERN_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; 
 trap cleanup EXIT
 
 ./target/release/tern gen-cert --name bench.tern.test --out "$WORK/certs" >/dev/null
-cat > "$WORK/tern.toml" <<TOML
-[server]
-fqdn = "bench.tern.test"
-default_domain = "tern.test"
-data_dir = "$WORK/tern"
-shards = $SHARDS
-
-[[virtual_server]]
-name = "bench"
-bind = ["$IP:$TERN_PORT"]
-
-[tls]
-certificate = "$WORK/certs/cert.pem"
-key = "$WORK/certs/key.pem"
-
-[limits]
-max_session_size = "100GB"
-max_message_size = "10MB"
-
-[delivery]
-dns_servers = ["127.0.0.1:9"]
-
-[[domain]]
-name = "remote.example"
-kind = "remote"
-allow_relay = true
-route_to = "[127.0.0.1]:9"
-
-[admin]
-listen = "$IP:$ADMIN_PORT"
-TOML
-TERN_LOG=warn ./target/release/tern serve --config "$WORK/tern.toml" 2> "$WORK/tern.log" &
-TERN_PID=$!
-for _ in $(seq 100); do greets "$TERN_PORT" && break; sleep 0.1; done
-kill -0 "$TERN_PID" 2>/dev/null && greets "$TERN_PORT" || { echo "tern did not start:" >&2; cat "$WORK/tern.log" >&2; exit 1; }
+start_tern "[127.0.0.1]:9" "[tls]
+certificate = \"$WORK/certs/cert.pem\"
+key = \"$WORK/certs/key.pem\""
 
 load() { # mode -> the example's summary line
   ./target/release/examples/tls_handshakes --addr "$IP:$TERN_PORT" --ca "$WORK/certs/cert.pem" \
