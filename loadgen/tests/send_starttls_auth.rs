@@ -4,37 +4,21 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::SinkProcess;
 
 use tern_loadgen::report::Report;
 
 fn run(sink_args: &[&str]) -> (Report, Report) {
-    let ip = format!("127.{}.{}.{}", fastrand::u8(1..=250), fastrand::u8(..), fastrand::u8(2..250));
-    let port = std::net::TcpListener::bind((ip.as_str(), 0)).unwrap().local_addr().unwrap().port();
-    let addr = format!("{ip}:{port}");
-    let sink = Command::new(common::loadgen())
-        .args(["sink", "--json", "--tls", "--listen", &addr])
-        .args(sink_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let sink = SinkProcess::start(&[&["--tls"], sink_args].concat());
     let send = Command::new(common::loadgen())
-        .args(["send", "--json", "--target", &addr, "--messages", "60", "--sessions", "3", "--recipients", "2"])
+        .args(["send", "--json", "--target", &sink.addr, "--messages", "60", "--sessions", "3", "--recipients", "2"])
         .args(["--starttls", "--auth", "user:secret", "--no-pipelining", "--messages-per-connection", "10"])
         .args(["--duration", "3s"])
         .output()
         .unwrap();
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(sink.id() as i32, libc::SIGTERM) };
-    let out = sink.wait_with_output().unwrap();
-    (serde_json::from_slice(&send.stdout).unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+    (serde_json::from_slice(&send.stdout).unwrap(), sink.stop())
 }
 
 #[test]

@@ -3,45 +3,23 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::SinkProcess;
 
 use tern_loadgen::report::Report;
 
-fn free_addr() -> String {
-    let ip = format!("127.{}.{}.{}", fastrand::u8(1..=250), fastrand::u8(..), fastrand::u8(2..250));
-    let port = std::net::TcpListener::bind((ip.as_str(), 0)).unwrap().local_addr().unwrap().port();
-    format!("{ip}:{port}")
-}
-
 #[test]
 fn the_sink_counts_exactly_what_the_client_sent() {
-    let addr = free_addr();
-    let sink = Command::new(common::loadgen())
-        .args(["sink", "--json", "--listen", &addr])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = false;
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            ready = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert!(ready, "sink did not listen");
+    let sink = SinkProcess::start(&[]);
     let send = Command::new(common::loadgen())
-        .args(["send", "--json", "--target", &addr, "--messages", "300", "--recipients", "3", "--sessions", "4"])
+        .args(["send", "--json", "--target", &sink.addr, "--messages", "300", "--recipients", "3", "--sessions", "4"])
         .args(["--messages-per-connection", "25", "--size", "1KB-8KB"])
         .output()
         .unwrap();
     assert!(send.status.success(), "{}", String::from_utf8_lossy(&send.stderr));
     let sent: Report = serde_json::from_slice(&send.stdout).unwrap();
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(sink.id() as i32, libc::SIGTERM) };
-    let out = sink.wait_with_output().unwrap();
-    let got: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let got = sink.stop();
     let client = sent.client.unwrap();
     assert_eq!((client.accepted, client.refused), (300, 0));
     let s = got.sink.unwrap();

@@ -3,42 +3,30 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use common::SinkProcess;
 
 use tern_loadgen::report::Report;
 
-fn start_sink(faults: &[&str]) -> (Child, String) {
-    let ip = format!("127.{}.{}.{}", fastrand::u8(1..=250), fastrand::u8(..), fastrand::u8(2..250));
-    let port = std::net::TcpListener::bind((ip.as_str(), 0)).unwrap().local_addr().unwrap().port();
-    let addr = format!("{ip}:{port}");
-    let mut child = Command::new(common::loadgen())
-        .args(["sink", "--json", "--listen", &addr])
-        .args(faults)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            return (child, addr);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("sink did not listen");
-}
-
 fn run(faults: &[&str], recipients: &str) -> (Report, Report) {
-    let (sink, addr) = start_sink(faults);
+    let sink = SinkProcess::start(faults);
     let send = Command::new(common::loadgen())
-        .args(["send", "--json", "--target", &addr, "--messages", "40", "--sessions", "2", "--recipients", recipients])
+        .args([
+            "send",
+            "--json",
+            "--target",
+            &sink.addr,
+            "--messages",
+            "40",
+            "--sessions",
+            "2",
+            "--recipients",
+            recipients,
+        ])
         .output()
         .unwrap();
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(sink.id() as i32, libc::SIGTERM) };
-    let out = sink.wait_with_output().unwrap();
-    (serde_json::from_slice(&send.stdout).unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+    (serde_json::from_slice(&send.stdout).unwrap(), sink.stop())
 }
 
 #[test]

@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
+
+use tern_loadgen::report::Report;
 
 pub fn loadgen() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tern-loadgen"))
@@ -53,4 +55,44 @@ pub const SMALL: [&str; 8] =
 
 pub fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     SMALL.iter().copied().chain(extra.iter().copied()).collect()
+}
+
+/// A `tern-loadgen sink --json` process on a random loopback address.
+pub struct SinkProcess {
+    child: Child,
+    pub addr: String,
+}
+
+impl SinkProcess {
+    /// Starts the sink with `args` and waits until it accepts connections. The readiness
+    /// probe is one (empty) connection the sink counts.
+    pub fn start(args: &[&str]) -> SinkProcess {
+        let ip = format!("127.{}.{}.{}", fastrand::u8(1..=250), fastrand::u8(..), fastrand::u8(2..250));
+        let port = std::net::TcpListener::bind((ip.as_str(), 0)).unwrap().local_addr().unwrap().port();
+        let addr = format!("{ip}:{port}");
+        let mut child = Command::new(loadgen())
+            .args(["sink", "--json", "--listen", &addr])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                return SinkProcess { child, addr };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("sink did not listen");
+    }
+
+    /// Stops the sink with SIGTERM and returns its report.
+    pub fn stop(self) -> Report {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let out = self.child.wait_with_output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
 }
