@@ -41,6 +41,9 @@ pub struct Scenario {
     pub domains: Vec<String>,
     pub messages: Option<u64>,
     pub duration_s: Option<f64>,
+    /// Paced messages per second (`--rate`); absent when unpaced.
+    #[serde(default)]
+    pub rate_per_s: Option<f64>,
     pub shards: Option<usize>,
     pub messages_per_connection: Option<u32>,
     pub connections_per_domain: Option<u32>,
@@ -147,6 +150,9 @@ impl Report {
             s.recipients,
             s.domains.len()
         );
+        if let Some(rate) = s.rate_per_s {
+            let _ = writeln!(out, "paced at {rate:.0} msg/s (open loop)");
+        }
         if let Some(c) = &self.client {
             let _ = writeln!(
                 out,

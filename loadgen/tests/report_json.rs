@@ -20,6 +20,7 @@ fn a_full_report_round_trips_through_json() {
             domains: vec!["d1.bench.test".into()],
             messages: Some(10),
             duration_s: None,
+            rate_per_s: Some(5000.0),
             shards: Some(1),
             messages_per_connection: Some(20),
             connections_per_domain: Some(100),

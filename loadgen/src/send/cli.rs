@@ -30,6 +30,11 @@ pub struct LoadArgs {
     /// Stop after this long (`10s`, `2m`); 10 s when neither this nor --messages is given.
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
+    /// Open-loop pacing: message n starts n/RATE seconds after the run began, however fast
+    /// the server answers (unpaced when absent). Pipelining then never runs ahead of the
+    /// schedule.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
     /// Client executor threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
@@ -58,6 +63,7 @@ impl LoadArgs {
             starttls: false,
             auth: None,
             pipelining: true,
+            rate: self.rate,
             run,
         }
     }
@@ -70,6 +76,7 @@ impl LoadArgs {
             domains: cfg.domains.clone(),
             messages: cfg.messages,
             duration_s: cfg.duration.map(|d| d.as_secs_f64()),
+            rate_per_s: cfg.rate,
             ..Scenario::default()
         }
     }
@@ -85,6 +92,14 @@ impl LoadArgs {
             std::fs::write(path, crate::plot::svg(&report.timeline))?;
         }
         Ok(())
+    }
+}
+
+/// `--rate`: messages per second, positive and finite.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("`{s}` is not a positive number of messages per second")),
     }
 }
 

@@ -44,6 +44,8 @@ pub struct SendConfig {
     pub auth: Option<(String, String)>,
     /// Use PIPELINING when the server offers it.
     pub pipelining: bool,
+    /// Messages per second, open loop (message n is due n/rate seconds after the start).
+    pub rate: Option<f64>,
     /// Run identifier carried in every Message-ID.
     pub run: u64,
 }
@@ -96,6 +98,8 @@ struct Ctx {
     stats: Arc<SendStats>,
     template: Template,
     local: RefCell<Local>,
+    /// When the run began: the origin of the `rate` schedule.
+    origin: Instant,
 }
 
 impl Ctx {
@@ -110,6 +114,16 @@ impl Ctx {
         }
         Some(n)
     }
+
+    /// With a rate, waits until message `seq` is due.
+    async fn pace(&self, seq: u64) {
+        let Some(rate) = self.cfg.rate else { return };
+        let due = self.origin + Duration::from_secs_f64(seq as f64 / rate);
+        let now = Instant::now();
+        if due > now {
+            glommio::timer::sleep(due - now).await;
+        }
+    }
 }
 
 /// Starts driving load.
@@ -118,24 +132,24 @@ pub fn start(cfg: SendConfig) -> std::io::Result<SendRun> {
     let stats = Arc::new(SendStats::default());
     let threads = cfg.threads.clamp(1, cfg.sessions.max(1));
     let mut handles = Vec::new();
+    let started = Instant::now();
     for k in 0..threads {
         let sessions = cfg.sessions / threads + usize::from(k < cfg.sessions % threads);
         let (cfg, stats) = (cfg.clone(), stats.clone());
         let handle = LocalExecutorBuilder::new(Placement::Unbound)
             .name(&format!("loadgen-send-{k}"))
             .io_memory(IO_MEMORY)
-            .spawn(move || run_thread(cfg, stats, sessions))
+            .spawn(move || run_thread(cfg, stats, sessions, started))
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         handles.push(handle);
     }
-    let started = Instant::now();
     Ok(SendRun { stats, started, threads: handles, deadline: cfg.duration.map(|d| started + d) })
 }
 
-async fn run_thread(cfg: Arc<SendConfig>, stats: Arc<SendStats>, sessions: usize) -> Local {
+async fn run_thread(cfg: Arc<SendConfig>, stats: Arc<SendStats>, sessions: usize, origin: Instant) -> Local {
     let template = Template::new(cfg.sizes.max());
     let local = RefCell::new(Local { latency: Some(histogram()), ..Local::default() });
-    let ctx = Rc::new(Ctx { cfg, stats: stats.clone(), template, local });
+    let ctx = Rc::new(Ctx { cfg, stats: stats.clone(), template, local, origin });
     let tasks: Vec<_> = (0..sessions).map(|_| glommio::spawn_local(session::run(ctx.clone()))).collect();
     let all = async {
         for task in tasks {

@@ -46,6 +46,7 @@ async fn connection(ctx: &Ctx, first: u64) -> io::Result<()> {
     let caps = hello(ctx, &mut conn).await?;
     let pipelining = caps.pipelining && ctx.cfg.pipelining;
     let mut out = Vec::with_capacity(ctx.cfg.sizes.max() + 1024);
+    ctx.pace(first).await;
     let mut env = send_envelope(ctx, &mut conn, first, pipelining, &mut out).await?;
     let mut sent = 0;
     loop {
@@ -59,7 +60,7 @@ async fn connection(ctx: &Ctx, first: u64) -> io::Result<()> {
         } else {
             out.clear();
             push_body(ctx, &mut out, &env);
-            let pipelined = next.filter(|_| pipelining);
+            let pipelined = next.filter(|_| pipelining && ctx.cfg.rate.is_none());
             if let Some(n) = pipelined {
                 push_commands(ctx, &mut out, n);
             }
@@ -73,6 +74,7 @@ async fn connection(ctx: &Ctx, first: u64) -> io::Result<()> {
             }
         }
         let Some(n) = next else { break };
+        ctx.pace(n).await;
         env = send_envelope(ctx, &mut conn, n, pipelining, &mut out).await?;
     }
     conn.send(b"QUIT\r\n").await?;
