@@ -69,6 +69,7 @@ pub fn run(mut config: Config) -> Result<(), RuntimeError> {
     create_dirs(&mut config)?;
     check_binds(&config)?;
     ignore_sigxfsz();
+    raise_open_files_limit();
     let security = open_security(&config)?;
     reload_on_sighup(&security)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -330,6 +331,26 @@ fn allowed_cpus() -> Vec<usize> {
 
 /// A file size limit (RLIMIT_FSIZE) must make a spool write fail with EFBIG, not kill the
 /// process with SIGXFSZ.
+/// Each connection is a descriptor: the soft RLIMIT_NOFILE (often 1024) is raised to the hard
+/// limit so a busy relay is not capped by a default nobody chose.
+fn raise_open_files_limit() {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit write and read only the struct passed to them.
+    let raised = unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max && {
+            let soft = lim.rlim_cur;
+            lim.rlim_cur = lim.rlim_max;
+            let ok = libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0;
+            if !ok {
+                lim.rlim_cur = soft;
+            }
+            ok
+        }
+    };
+    let verb = if raised { "raised to" } else { "is" };
+    tracing::info!("open files limit {verb} {}", lim.rlim_cur);
+}
+
 fn ignore_sigxfsz() {
     // SAFETY: installing SIG_IGN for SIGXFSZ has no handler code and no shared state.
     unsafe {
