@@ -187,7 +187,7 @@ impl Home {
             let failure = Outcome::Permanent { status: status.to_string(), diagnostic, remote: None };
             t.pending.iter().map(|&i| (i, failure.clone())).collect()
         };
-        self.result(JobResult { id: id.to_string(), outcomes });
+        self.result(JobResult { id: id.to_string(), outcomes, split: false });
     }
 
     /// The owner shard of a destination: a stable hash of its route key.
@@ -227,7 +227,9 @@ impl Home {
             for domain in before.difference(&domains_of(&meta, &t.pending)) {
                 self.notifier.stats.domain(domain).queued.fetch_sub(1, Relaxed);
             }
-            t.outstanding = t.outstanding.saturating_sub(1);
+            if !result.split {
+                t.outstanding = t.outstanding.saturating_sub(1);
+            }
             (t.meta.clone(), finished, failed)
         };
         if !finished.is_empty() {

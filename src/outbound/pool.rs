@@ -111,7 +111,7 @@ impl Pools {
             Err(e) => {
                 let failure = Outcome::Permanent { status: "5.1.2".into(), diagnostic: e.to_string(), remote: None };
                 let outcomes = job.recipients.iter().map(|&(i, _)| (i, failure.clone())).collect();
-                (self.report)(job.home, JobResult { id: job.id, outcomes });
+                (self.report)(job.home, JobResult { id: job.id, outcomes, split: false });
                 return;
             }
         };
@@ -255,7 +255,7 @@ impl Pools {
             self.stats.sent(&job.domain, job.body.len() as u64);
         }
         let remainder = (!rest.is_empty()).then(|| Job { recipients: rest, ..job.clone() });
-        (self.report)(job.home, JobResult { id: job.id, outcomes });
+        (self.report)(job.home, JobResult { id: job.id, outcomes, split: remainder.is_some() });
         remainder
     }
 
@@ -275,7 +275,7 @@ impl Pools {
         };
         for job in jobs {
             let outcomes = job.recipients.iter().map(|&(i, _)| (i, failure.clone())).collect();
-            (self.report)(job.home, JobResult { id: job.id, outcomes });
+            (self.report)(job.home, JobResult { id: job.id, outcomes, split: false });
         }
     }
 

@@ -203,7 +203,7 @@ impl Tern {
     /// Waits until `sample` equals `value` (counters are updated asynchronously).
     pub fn wait_metric(&self, sample: &str, value: f64) {
         wait_until(
-            Duration::from_secs(10),
+            Duration::from_secs(60),
             || self.metric(sample) == value,
             || format!("{sample} = {} (want {value})", self.metric(sample)),
         );
