@@ -43,7 +43,7 @@ fn plain_and_login_exchanges() {
     login.cmd("AUTH LOGIN", 503);
     login.cmd("QUIT", 221);
 
-    wait_until(Duration::from_secs(10), || tern.drop_files().len() == 1, || "one drop file".into());
+    wait_until(Duration::from_secs(60), || tern.drop_files().len() == 1, || "one drop file".into());
     let stored = read(&tern.drop_files()[0]);
     assert!(stored.contains("with ESMTPSA (TLSv1.3 "), "{stored}");
     assert!(stored.contains("; authenticated as alice) id "), "{stored}");

@@ -64,7 +64,7 @@ fn kill_9_then_restart_recovers_every_accepted_message_exactly_once() {
     tern.restart();
     tern.wait_metric("tern_queue_messages", remote as f64);
     wait_until(
-        Duration::from_secs(10),
+        Duration::from_secs(60),
         || tern.drop_files().len() == local,
         || format!("{} drop files, want {local}", tern.drop_files().len()),
     );

@@ -46,7 +46,7 @@ fn lettre_message_to_local_and_alias_domain_lands_in_drop_exactly() {
     let first = response.message().next().unwrap().to_string();
     let id = first.split("Queued as ").nth(1).unwrap_or_else(|| panic!("{first}")).to_string();
 
-    wait_until(Duration::from_secs(10), || tern.drop_files().len() == 1, || format!("{:?}", tern.drop_files()));
+    wait_until(Duration::from_secs(60), || tern.drop_files().len() == 1, || format!("{:?}", tern.drop_files()));
     let file = &tern.drop_files()[0];
     assert_eq!(file.file_name().unwrap().to_str().unwrap(), format!("{id}.eml"));
     let content = read(file);
@@ -75,7 +75,7 @@ fn postmaster_without_domain_is_stamped_with_the_default_domain() {
     smtp.cmd("EHLO client.test", 250);
     let reply = smtp.send_message("", &["postmaster"], "Subject: x\r\n\r\nhi\r\n");
     assert!(reply.starts_with("250 2.0.0 Queued as "), "{reply}");
-    wait_until(Duration::from_secs(10), || tern.drop_files().len() == 1, || "no drop file".into());
+    wait_until(Duration::from_secs(60), || tern.drop_files().len() == 1, || "no drop file".into());
     let content = read(&tern.drop_files()[0]);
     assert!(
         content.starts_with("X-Sender: <>\r\nX-Receiver: postmaster@tern.test\r\nReceived: from client.test"),

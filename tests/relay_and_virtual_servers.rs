@@ -98,7 +98,7 @@ dns_servers = ["127.0.0.1:9"]
     beta.cmd("DATA", 354);
     beta.send("Subject: beta\r\n\r\nx\r\n.\r\n");
     assert!(beta.read_reply().starts_with("250 "));
-    wait_until(Duration::from_secs(10), || tern.drop_files().len() == 1, || "drop".into());
+    wait_until(Duration::from_secs(60), || tern.drop_files().len() == 1, || "drop".into());
     let content = common::read(&tern.drop_files()[0]);
     assert!(content.contains("X-Receiver: postmaster@beta.test\r\n"), "beta stamps its own domain: {content}");
     assert_eq!(tern.metric("tern_connections_inbound_total{virtual_server=\"alpha\"}"), 2.0, "harness probe + alpha");

@@ -50,7 +50,7 @@ fn lettre_delivers_over_starttls_with_auth() {
     let wrong = transport(&tern, &pem, "alice", "wrong", Mechanism::Plain).send(&message("wrong"));
     let error = wrong.unwrap_err();
     assert!(error.to_string().contains("535"), "{error}");
-    wait_until(Duration::from_secs(10), || tern.drop_files().len() == 2, || "two drop files".into());
+    wait_until(Duration::from_secs(60), || tern.drop_files().len() == 2, || "two drop files".into());
     for file in tern.drop_files() {
         let stored = read(&file);
         assert!(stored.contains("with ESMTPSA (TLSv1.3 "), "{stored}");

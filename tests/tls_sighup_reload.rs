@@ -21,7 +21,7 @@ fn new_certificate_for_new_handshakes_old_sessions_go_on() {
     std::fs::rename(&new_cert, &cert).unwrap();
     std::fs::rename(&new_key, &key).unwrap();
     tern.signal(libc::SIGHUP);
-    wait_until(Duration::from_secs(10), || tern.log().contains("reloaded"), || tern.log());
+    wait_until(Duration::from_secs(60), || tern.log().contains("reloaded"), || tern.log());
 
     let mut after = tern.connect();
     after.cmd("EHLO client.test", 250);
@@ -34,7 +34,7 @@ fn new_certificate_for_new_handshakes_old_sessions_go_on() {
 
     std::fs::write(&cert, "not a certificate").unwrap();
     tern.signal(libc::SIGHUP);
-    wait_until(Duration::from_secs(10), || tern.log().contains("reload failed"), || tern.log());
+    wait_until(Duration::from_secs(60), || tern.log().contains("reload failed"), || tern.log());
     let mut last = tern.connect();
     last.cmd("EHLO client.test", 250);
     last.starttls(&[&new_pem]);

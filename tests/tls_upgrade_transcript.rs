@@ -30,7 +30,7 @@ fn starttls_restarts_the_session_and_marks_the_message() {
     let reply = smtp.send_message("a@client.test", &["bob@tern.test"], "Subject: t\r\n\r\nhello\r\n");
     assert!(reply.starts_with("250 "), "{reply}");
     smtp.cmd("QUIT", 221);
-    common::wait_until(std::time::Duration::from_secs(10), || tern.drop_files().len() == 1, || "one drop file".into());
+    common::wait_until(std::time::Duration::from_secs(60), || tern.drop_files().len() == 1, || "one drop file".into());
     let stored = read(&tern.drop_files()[0]);
     let want = format!("by mx.tern.test with ESMTPS (TLSv1.3 {cipher}) id");
     assert!(stored.contains(&want), "{want:?} in {stored}");

@@ -49,7 +49,7 @@ fn pipelined_commands_are_answered_in_order() {
     assert_eq!(smtp.read_reply(), "250 2.1.0 Sender OK");
     assert_eq!(smtp.read_reply(), "250 2.0.0 OK");
     assert!(smtp.read_reply().starts_with("221 "));
-    wait_until(Duration::from_secs(10), || tern.drop_files().len() == 1, || "drop".into());
+    wait_until(Duration::from_secs(60), || tern.drop_files().len() == 1, || "drop".into());
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn bdat_chunks_are_stuffed_and_stored_and_bdat_0_last_ends_a_message() {
     smtp.send("BDAT 3 LAST\r\nabc");
     assert!(smtp.expect(503).starts_with("503 5.5.1 "), "no transaction: the chunk is read and dropped");
     smtp.cmd("NOOP", 250);
-    wait_until(Duration::from_secs(10), || tern.drop_files().len() == 2, || "drop".into());
+    wait_until(Duration::from_secs(60), || tern.drop_files().len() == 2, || "drop".into());
     let contents: Vec<String> = tern.drop_files().iter().map(|p| read(p)).collect();
     let first = contents.iter().find(|c| c.contains("X-Receiver: x@tern.test")).unwrap();
     assert!(first.ends_with("\r\nSubject: chunks\r\n\r\n.dot first\r\nsecond\r\n"), "{first}");

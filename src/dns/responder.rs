@@ -279,6 +279,8 @@ mod tests {
         assert_eq!(tcp.answers.len(), 1);
     }
 
+    /// An idle TCP client would keep a connection thread for TCP_IDLE (2 s); dropping the
+    /// responder must not wait for it.
     #[test]
     fn drop_stops_the_threads_promptly() {
         let responder = Responder::start(Zone::new()).unwrap();
@@ -286,7 +288,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         let started = Instant::now();
         drop(responder);
-        assert!(started.elapsed() < Duration::from_millis(500), "took {:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_millis(1500), "took {:?}", started.elapsed());
         drop(idle_client);
     }
 }

@@ -166,7 +166,7 @@ fn silent_server_is_temporary_after_the_timeouts() {
         let elapsed = started.elapsed();
         assert!(matches!(&err, DnsError::Temporary(why) if why.contains("no answer")), "{err:?}");
         assert!(elapsed >= Duration::from_millis(200), "two attempts of 100 ms, took {elapsed:?}");
-        assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+        assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
         drop(silent);
     });
 }
@@ -179,13 +179,13 @@ fn a_silent_server_moves_queries_to_the_next_one() {
     zone.a("relay.example", v4(5)).a("other.example", v4(6));
     let responder = Responder::start(zone).unwrap();
     run(move || async move {
-        let resolver = Resolver::new(vec![dead, responder.addr()], Duration::from_millis(200));
+        let resolver = Resolver::new(vec![dead, responder.addr()], Duration::from_secs(1));
         let started = Instant::now();
         assert_eq!(resolver.host_addrs("relay.example").await, Ok(vec![ip(5)]));
-        assert!(started.elapsed() >= Duration::from_millis(200), "first server timed out first");
+        assert!(started.elapsed() >= Duration::from_secs(1), "first server timed out first");
         let started = Instant::now();
         assert_eq!(resolver.host_addrs("other.example").await, Ok(vec![ip(6)]));
-        assert!(started.elapsed() < Duration::from_millis(200), "the answering server is asked first");
+        assert!(started.elapsed() < Duration::from_secs(1), "the answering server is asked first");
         drop(silent);
     });
 }

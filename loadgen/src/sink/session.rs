@@ -40,23 +40,35 @@ struct Session<'a> {
     out: Vec<u8>,
     rcpts: u32,
     carried: u64,
-    quit: bool,
+    /// The connection's close is counted (at QUIT, before the 221, or when it ends).
+    accounted: bool,
 }
 
 /// Serves one accepted connection on listener `listener` until QUIT or close.
 pub async fn serve(tcp: TcpStream, listener: usize, ctx: Rc<Ctx>) {
     let _ = tcp.set_nodelay(true);
     ctx.stats.opened(listener);
-    let mut s =
-        Session { ctx: &ctx, conn: Conn::new(Stream::Plain(tcp)), out: Vec::new(), rcpts: 0, carried: 0, quit: false };
+    let mut s = Session {
+        ctx: &ctx,
+        conn: Conn::new(Stream::Plain(tcp)),
+        out: Vec::new(),
+        rcpts: 0,
+        carried: 0,
+        accounted: false,
+    };
     let _ = s.run(listener).await;
-    if !s.quit {
-        ctx.stats.closed(listener);
-    }
-    *ctx.local.borrow_mut().per_connection.entry(s.carried).or_default() += 1;
+    s.account(listener);
 }
 
 impl Session<'_> {
+    /// Counts the connection as closed, with the messages it carried; once.
+    fn account(&mut self, listener: usize) {
+        if !std::mem::replace(&mut self.accounted, true) {
+            self.ctx.stats.closed(listener);
+            *self.ctx.local.borrow_mut().per_connection.entry(self.carried).or_default() += 1;
+        }
+    }
+
     async fn run(&mut self, listener: usize) -> io::Result<()> {
         let banner = format!("220 {} ESMTP tern-loadgen sink\r\n", self.ctx.cfg.name);
         self.conn.send(banner.as_bytes()).await?;
@@ -73,8 +85,7 @@ impl Session<'_> {
                         self.data().await?;
                     }
                     Verb::Quit => {
-                        self.ctx.stats.closed(listener);
-                        self.quit = true;
+                        self.account(listener);
                         self.reply(b"221 2.0.0 Bye\r\n");
                         return self.flush().await;
                     }

@@ -2,6 +2,7 @@
 //! since only the tern crate's own tests get `CARGO_BIN_EXE_tern`), and JSON reports.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -64,8 +65,8 @@ pub struct SinkProcess {
 }
 
 impl SinkProcess {
-    /// Starts the sink with `args` and waits until it accepts connections. The readiness
-    /// probe is one (empty) connection the sink counts.
+    /// Starts the sink with `args` and waits (up to 60 s) until it says it is listening, so
+    /// no readiness probe shows up in its counts.
     pub fn start(args: &[&str]) -> SinkProcess {
         let ip = format!("127.{}.{}.{}", fastrand::u8(1..=250), fastrand::u8(..), fastrand::u8(2..250));
         let port = std::net::TcpListener::bind((ip.as_str(), 0)).unwrap().local_addr().unwrap().port();
@@ -74,18 +75,25 @@ impl SinkProcess {
             .args(["sink", "--json", "--listen", &addr])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(&addr).is_ok() {
-                return SinkProcess { child, addr };
+        let stderr = child.stderr.take().unwrap();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        // Reads stderr to its end, so the sink never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = ready_tx.send(());
+                }
             }
-            std::thread::sleep(std::time::Duration::from_millis(20));
+        });
+        if ready_rx.recv_timeout(std::time::Duration::from_secs(60)).is_err() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sink on {addr} did not start listening");
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("sink did not listen");
+        SinkProcess { child, addr }
     }
 
     /// Stops the sink with SIGTERM and returns its report.

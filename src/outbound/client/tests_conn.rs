@@ -348,7 +348,7 @@ fn silent_server_times_out_within_the_timeout() {
     let (error, took, _) = connect_error(vec![WaitClose], Duration::from_millis(300));
     assert!(matches!(error, ClientError::Timeout { stage: Stage::Banner, .. }), "{error:?}");
     assert!(!error.is_permanent());
-    assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(1500), "{took:?}");
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(5), "{took:?}");
 }
 
 #[test]
