@@ -7,6 +7,8 @@ mod common;
 
 use common::sink::{Behaviour, Sink};
 use common::{config, unique_ip, wait_until, Smtp, Tern};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tern::dns::{Responder, Zone};
 
@@ -34,7 +36,10 @@ fn load(tern: &Tern, sessions: usize, count: usize, rcpt: impl Fn(usize) -> Stri
 #[test]
 fn per_domain_limits_hold_with_two_shards_and_the_pool_runs_in_parallel() {
     let ip = unique_ip();
-    let sink = Sink::start(&ip, 0, Behaviour { data_delay: Duration::from_millis(20), ..Behaviour::default() });
+    // The sink greets only once all 100 messages are queued: the queue is long for sure.
+    let gate = Arc::new(AtomicBool::new(false));
+    let behaviour = Behaviour { greeting_gate: Some(gate.clone()), ..Behaviour::default() };
+    let sink = Sink::start(&ip, 0, behaviour);
     let dns = Responder::start(Zone::default()).unwrap();
     let extra = format!(
         "[delivery]\ndns_servers = [\"{}\"]\nconnections_per_domain = 3\nmessages_per_connection = 5\n\
@@ -44,6 +49,7 @@ fn per_domain_limits_hold_with_two_shards_and_the_pool_runs_in_parallel() {
     );
     let tern = Tern::start(&config(2, &extra));
     load(&tern, 8, 100, |n| format!("u{n}@bulk.test"));
+    gate.store(true, Ordering::SeqCst);
     wait_until(Duration::from_secs(60), || sink.count() == 100, || format!("{} of 100 delivered", sink.count()));
     let record = sink.record.lock().unwrap();
     assert!(record.peak_open <= 3, "peak {} connections", record.peak_open);

@@ -43,6 +43,8 @@ pub struct Behaviour {
     pub tls: Option<Arc<ServerConfig>>,
     /// Offer AUTH PLAIN and accept exactly this user name and password.
     pub auth: Option<(String, String)>,
+    /// Hold every greeting until this is set, so a test can let mail queue up first.
+    pub greeting_gate: Option<Arc<AtomicBool>>,
 }
 
 /// One message as received.
@@ -175,6 +177,9 @@ fn serve(stream: TcpStream, conn: usize, b: &Behaviour, record: &Mutex<Record>) 
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(Conn::Plain(stream));
+    while b.greeting_gate.as_ref().is_some_and(|gate| !gate.load(Ordering::SeqCst)) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     reader.get_mut().write_all(b"220 sink.test ESMTP\r\n")?;
     let (mut from, mut to) = (String::new(), Vec::<String>::new());
     let mut tls = false;
