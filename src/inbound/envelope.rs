@@ -61,14 +61,17 @@ impl Session {
         }
         let domain = to.domain.clone().unwrap_or_else(|| self.vs.default_domain.clone());
         let class = self.vs.domains.classify(&domain);
-        if class == DomainClass::Local && is_routing_local_part(&to.local) {
+        let routing = class != DomainClass::Remote && is_routing_local_part(&to.local);
+        if class == DomainClass::Local && routing {
             self.vs.counters().reject(Reject::AddressForm);
             tracing::info!(virtual_server = %self.vs.name, client = %self.peer, rcpt = %to.to_text(),
                 "recipient refused: routing characters in a local part");
             let text = format!("Address form not accepted (no percent hack, bang path or quoted @) <{}>", to.to_text());
             return Step::Reply(Reply::new(550, Status(5, 7, 1), text));
         }
-        if class == DomainClass::Remote {
+        // A relay-allowed domain takes mail from anyone, but not sender-specified routing
+        // (`user%far@partner`): the next hop could act on it, so that needs relay permission.
+        if class == DomainClass::Remote || routing {
             let authenticated = self.auth_user.is_some();
             match relay_verdict(&self.vs.relay, self.peer, self.client_name.as_ref(), authenticated) {
                 Verdict::Allow => {}
