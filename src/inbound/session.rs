@@ -135,11 +135,25 @@ impl Session {
             let step = self.sasl_response(line);
             return self.count_errors(step);
         }
+        if self.vs.tls_required && self.tls.is_none() && !command::allowed_before_tls(line) {
+            return self.count_errors(self.needs_tls(line));
+        }
         let step = match command::parse(line) {
             Ok(cmd) => self.dispatch(cmd),
             Err(e) => Step::Reply(e.reply()),
         };
         self.count_errors(step)
+    }
+
+    /// 530 to a command sent before STARTTLS when TLS is required. A BDAT's chunk is read and
+    /// dropped: its octets are message data (RFC 3030), never commands.
+    fn needs_tls(&self, line: &[u8]) -> Step {
+        self.vs.counters().reject(Reject::TlsRequired);
+        let reply = Reply::new(530, Status(5, 7, 0), "Must issue a STARTTLS command first");
+        match command::parse(line) {
+            Ok(Command::Bdat { size, last }) => Step::Bdat { size, last, first: false, discard: Some(reply) },
+            _ => Step::Reply(reply),
+        }
     }
 
     /// The reply for a command line longer than the 512-octet limit.
@@ -200,17 +214,9 @@ impl Session {
         }
     }
 
-    /// The refusal of a command that needs TLS (`[tls].require`) or, for MAIL, an
-    /// authenticated client (`anonymous = false`) first.
+    /// The refusal of MAIL from a client that must authenticate first (`anonymous = false`).
+    /// (Commands before a required STARTTLS are refused earlier: `needs_tls`.)
     fn gate(&self, cmd: &Command) -> Option<Reply> {
-        let always = matches!(
-            cmd,
-            Command::Ehlo(_) | Command::Helo(_) | Command::Noop | Command::Quit | Command::Rset | Command::StartTls
-        );
-        if !always && self.vs.tls_required && self.tls.is_none() {
-            self.vs.counters().reject(Reject::TlsRequired);
-            return Some(Reply::new(530, Status(5, 7, 0), "Must issue a STARTTLS command first"));
-        }
         if matches!(cmd, Command::Mail { .. }) && !self.vs.auth.anonymous && self.auth_user.is_none() {
             self.vs.counters().reject(Reject::AuthRequired);
             return Some(Reply::new(530, Status(5, 7, 0), "Authentication required"));

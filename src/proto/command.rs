@@ -69,20 +69,37 @@ impl CommandError {
 ///
 /// The verb is case-insensitive and ends at the first space; further spaces before the
 /// arguments and trailing spaces or tabs are tolerated.
-pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
+/// Whether the line's verb may be used before STARTTLS when TLS is required (RFC 3207 §4:
+/// EHLO, HELO, NOOP, QUIT, RSET and STARTTLS); decided on the verb alone, so nothing else of
+/// the line is parsed in clear text.
+pub fn allowed_before_tls(line: &[u8]) -> bool {
+    split_verb(line).is_some_and(|(upper, len, _)| {
+        matches!(&upper[..len], b"EHLO" | b"HELO" | b"NOOP" | b"QUIT" | b"RSET" | b"STARTTLS")
+    })
+}
+
+/// The verb in upper case (at most 8 octets, with its length) and the arguments after it.
+fn split_verb(line: &[u8]) -> Option<([u8; 8], usize, &[u8])> {
     let line = trim_end(line);
     let (verb, args) = match memchr::memchr(b' ', line) {
         Some(space) => (&line[..space], trim_start(&line[space + 1..])),
         None => (line, &[][..]),
     };
     if verb.len() > 8 {
-        return Err(CommandError::Unknown);
+        return None;
     }
     let mut upper = [0u8; 8];
     for (to, from) in upper.iter_mut().zip(verb) {
         *to = from.to_ascii_uppercase();
     }
-    match &upper[..verb.len()] {
+    Some((upper, verb.len(), args))
+}
+
+pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
+    let Some((upper, len, args)) = split_verb(line) else {
+        return Err(CommandError::Unknown);
+    };
+    match &upper[..len] {
         b"HELO" => hello(args).map(Command::Helo),
         b"EHLO" => hello(args).map(Command::Ehlo),
         b"MAIL" => mail(args),

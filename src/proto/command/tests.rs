@@ -273,3 +273,13 @@ fn smtputf8_is_left_to_the_caller() {
     assert!(!from.is_ascii());
     assert!(!params.smtputf8);
 }
+
+#[test]
+fn only_the_greeting_verbs_are_allowed_before_tls() {
+    for line in ["EHLO a", "helo a", "NOOP", "QUIT", "rset", "STARTTLS", "Quit extra"] {
+        assert!(allowed_before_tls(line.as_bytes()), "{line}");
+    }
+    for line in ["MAIL FROM:<a@b>", "BDAT 6 LAST", "AUTH PLAIN", "EXPN x", "", "EHLOX a", "STARTTLSX"] {
+        assert!(!allowed_before_tls(line.as_bytes()), "{line}");
+    }
+}
