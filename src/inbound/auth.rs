@@ -184,7 +184,8 @@ impl Session {
         }
         counters.auth(AuthResult::Failure);
         self.auth_failures += 1;
-        tracing::info!(virtual_server = %self.vs.name, peer = %self.peer, %user, failures = self.auth_failures,
+        // The name is the client's, unchecked: quoted and escaped, so it cannot forge log lines.
+        tracing::info!(virtual_server = %self.vs.name, peer = %self.peer, ?user, failures = self.auth_failures,
             "authentication failed");
         let delay = FIRST_FAILURE_DELAY * (1 << (self.auth_failures - 1).min(4));
         if self.auth_failures >= MAX_AUTH_FAILURES {

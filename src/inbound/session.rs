@@ -261,7 +261,8 @@ impl Session {
         if self.vs.tls.is_some() && self.tls.is_none() {
             lines.push("STARTTLS".into());
         }
-        if self.vs.auth_offered() && (self.tls.is_some() || !self.vs.auth.require_tls_for_basic) {
+        let clear_ok = !self.vs.auth.require_tls_for_basic && !self.vs.tls_required;
+        if self.vs.auth_offered() && (self.tls.is_some() || clear_ok) {
             lines.push("AUTH PLAIN LOGIN".into());
         }
         lines.extend(["ENHANCEDSTATUSCODES".into(), "CHUNKING".into(), "SMTPUTF8".into()]);
