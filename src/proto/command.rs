@@ -204,7 +204,7 @@ fn rcpt(args: &[u8]) -> Result<Command, CommandError> {
 /// SIZE=digits (saturating), BODY=7BIT|8BITMIME, SMTPUTF8; each at most once.
 fn mail_params(text: &str) -> Result<MailParams, CommandError> {
     let mut params = MailParams::default();
-    let mut seen = [false; 3];
+    let mut seen = [false; 4];
     for token in text.split(' ').filter(|token| !token.is_empty()) {
         let bad = || CommandError::Parameter(token.to_owned());
         let (key, value) = match token.split_once('=') {
@@ -220,6 +220,9 @@ fn mail_params(text: &str) -> Result<MailParams, CommandError> {
         } else if key.eq_ignore_ascii_case("SMTPUTF8") && value.is_none() {
             params.smtputf8 = true;
             2
+        } else if key.eq_ignore_ascii_case("AUTH") && value.is_some_and(auth_value) {
+            // RFC 4954 §5: the original submitter; accepted and not trusted, as if `<>`.
+            3
         } else {
             return Err(bad());
         };
@@ -228,6 +231,11 @@ fn mail_params(text: &str) -> Result<MailParams, CommandError> {
         }
     }
     Ok(params)
+}
+
+/// `<>` or an xtext mailbox (RFC 3461 §4: printable ASCII but `=`, with `+XX` escapes).
+fn auth_value(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| (b'!'..=b'~').contains(&b) && b != b'=')
 }
 
 /// Decimal digits; a value beyond `u64` saturates (it is over any limit anyway).
