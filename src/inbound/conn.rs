@@ -26,6 +26,9 @@ const READ_BUF: usize = 16 * 1024;
 const KEEP_MESSAGE_BUF: usize = 256 * 1024;
 /// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF.
 const MAX_LINE: usize = 512;
+/// RFC 4954 §4: a SASL response is not bound by the command line limit (an AUTH PLAIN
+/// response alone can be about 1,000 octets); this one still fits the read buffer.
+const MAX_SASL_LINE: usize = 12 * 1024;
 
 /// What a read brought.
 enum Fill {
@@ -39,7 +42,7 @@ enum Fill {
 enum Line {
     /// A complete line: the byte range without CRLF.
     Complete(usize, usize),
-    /// A line longer than [`MAX_LINE`] ended (its bytes were discarded).
+    /// A line longer than its limit ([`MAX_LINE`], [`MAX_SASL_LINE`]) ended (its bytes were discarded).
     TooLong,
     /// No complete line buffered.
     Partial,
@@ -103,7 +106,8 @@ impl Conn {
     async fn commands(&mut self, session: &mut Session, shard: &Rc<Shard>) -> io::Result<()> {
         loop {
             let line_start = self.start;
-            let step = match self.next_line() {
+            let limit = if session.in_sasl() { MAX_SASL_LINE } else { MAX_LINE };
+            let step = match self.next_line(limit) {
                 Line::Complete(start, end) => session.command(&self.buf[start..end]),
                 Line::TooLong => session.line_too_long(),
                 Line::Partial => {
@@ -148,10 +152,11 @@ impl Conn {
         }
     }
 
-    fn next_line(&mut self) -> Line {
+    /// The next line of at most `limit` octets with its CRLF.
+    fn next_line(&mut self, limit: usize) -> Line {
         let pending = &self.buf[self.start..self.end];
         let Some(i) = memchr(b'\n', pending) else {
-            if pending.len() >= MAX_LINE {
+            if pending.len() >= limit {
                 self.discarding = true;
                 self.start = self.end;
             }
@@ -159,7 +164,7 @@ impl Conn {
         };
         let begin = self.start;
         self.start += i + 1;
-        if std::mem::take(&mut self.discarding) || i + 1 > MAX_LINE {
+        if std::mem::take(&mut self.discarding) || i + 1 > limit {
             return Line::TooLong;
         }
         let end = if i > 0 && pending[i - 1] == b'\r' { begin + i - 1 } else { begin + i };

@@ -129,6 +129,11 @@ impl Session {
         &self.vs
     }
 
+    /// Whether the next line is a SASL response rather than a command.
+    pub fn in_sasl(&self) -> bool {
+        self.sasl.is_some()
+    }
+
     /// Handles one command line (without CRLF).
     pub fn command(&mut self, line: &[u8]) -> Step {
         if self.sasl.is_some() {
