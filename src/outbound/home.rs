@@ -32,9 +32,8 @@ struct Tracked {
     retry: RetryState,
     /// Recipients still to deliver (not final).
     pending: Vec<u16>,
-    /// Jobs of the current attempt not yet answered.
-    outstanding: usize,
-    /// Temporary failures of the current attempt.
+    /// Temporary failures of the current attempt. The attempt is over when every pending
+    /// recipient is here: results may come in any order and a job may report in parts (452).
     deferred: Vec<(u16, Outcome)>,
 }
 
@@ -101,7 +100,7 @@ impl Home {
         for domain in domains_of(&meta, &remote) {
             self.notifier.stats.domain(&domain).queued.fetch_add(1, Relaxed);
         }
-        let tracked = Tracked { meta, body, retry, pending: remote, outstanding: 0, deferred: Vec::new() };
+        let tracked = Tracked { meta, body, retry, pending: remote, deferred: Vec::new() };
         self.tracked.borrow_mut().insert(id.clone(), tracked);
         if due > unix_now() {
             self.timers.borrow_mut().insert((due, id));
@@ -151,7 +150,6 @@ impl Home {
                 let domain = addr.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
                 by_domain.entry(domain).or_default().push((i, addr));
             }
-            t.outstanding = by_domain.len();
             t.deferred.clear();
             let mut reverse_path = self.notifier.outgoing_sender(&t.meta.reverse_path);
             let last = by_domain.len().saturating_sub(1);
@@ -183,11 +181,10 @@ impl Home {
         let outcomes = {
             let mut tracked = self.tracked.borrow_mut();
             let Some(t) = tracked.get_mut(id) else { return };
-            t.outstanding = 1;
             let failure = Outcome::Permanent { status: status.to_string(), diagnostic, remote: None };
             t.pending.iter().map(|&i| (i, failure.clone())).collect()
         };
-        self.result(JobResult { id: id.to_string(), outcomes, split: false });
+        self.result(JobResult { id: id.to_string(), outcomes });
     }
 
     /// The owner shard of a destination: a stable hash of its route key.
@@ -227,9 +224,6 @@ impl Home {
             for domain in before.difference(&domains_of(&meta, &t.pending)) {
                 self.notifier.stats.domain(domain).queued.fetch_sub(1, Relaxed);
             }
-            if !result.split {
-                t.outstanding = t.outstanding.saturating_sub(1);
-            }
             (t.meta.clone(), finished, failed)
         };
         if !finished.is_empty() {
@@ -239,12 +233,12 @@ impl Home {
         self.end_attempt_if_done(&meta.id);
     }
 
-    /// When every job of the attempt has answered: forget a finished message, or schedule the
-    /// next attempt for the deferred recipients (or give up on them).
+    /// When every recipient of the attempt has an outcome: forget a finished message, or
+    /// schedule the next attempt for the deferred recipients (or give up on them).
     fn end_attempt_if_done(&self, id: &str) {
         let mut tracked = self.tracked.borrow_mut();
         let Some(t) = tracked.get_mut(id) else { return };
-        if t.outstanding > 0 {
+        if !all_deferred(&t.pending, &t.deferred) {
             return;
         }
         if t.pending.is_empty() {
@@ -327,4 +321,14 @@ fn expired(outcome: Outcome, reason: &str) -> Outcome {
         },
         other => other,
     }
+}
+
+/// Whether every pending recipient has a temporary outcome in this attempt (the others are
+/// still out with their jobs).
+fn all_deferred(pending: &[u16], deferred: &[(u16, Outcome)]) -> bool {
+    if deferred.len() < pending.len() {
+        return false;
+    }
+    let deferred: std::collections::HashSet<u16> = deferred.iter().map(|(i, _)| *i).collect();
+    pending.iter().all(|i| deferred.contains(i))
 }

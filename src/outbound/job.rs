@@ -44,7 +44,4 @@ pub enum Outcome {
 pub struct JobResult {
     pub id: String,
     pub outcomes: Vec<(u16, Outcome)>,
-    /// The remote took only some recipients (452) and the others went back to the queue as a
-    /// new job of the same attempt, which will report for them: the attempt is not over.
-    pub split: bool,
 }

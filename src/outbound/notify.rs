@@ -48,8 +48,9 @@ impl Notifier {
     }
 
     /// Recipients that are final: DSN (or Badmail) for the failed ones first, then the spool
-    /// record. When the DSN cannot be stored, nothing is recorded: the message stays in the
-    /// spool and is bounced again after a restart, rather than being lost without a notice.
+    /// record. When the DSN cannot be stored, only the delivered ones are recorded: the failed
+    /// ones stay in the spool and are bounced again after a restart, rather than being lost
+    /// without a notice, and nothing delivered goes out twice.
     pub fn finish(
         self: &Rc<Self>,
         meta: Rc<MessageMeta>,
@@ -59,11 +60,15 @@ impl Notifier {
     ) {
         let me = self.clone();
         glommio::spawn_local(async move {
+            let mut finished = finished;
             if let (false, Some(body)) = (failed.is_empty(), &body) {
                 if let Err(e) = me.report(&meta, body, &failed, Kind::Failed).await {
-                    tracing::error!(message = %meta.id, "no DSN or Badmail ({e}); recipients stay queued");
-                    return;
+                    tracing::error!(message = %meta.id, "no DSN or Badmail ({e}); failed recipients stay queued");
+                    finished.retain(|i| !failed.iter().any(|(f, _)| f == i));
                 }
+            }
+            if finished.is_empty() {
+                return;
             }
             if let Err(e) = me.spool.complete(&meta.id, &finished).await {
                 tracing::error!(message = %meta.id, "cannot record final recipients: {e}");

@@ -111,7 +111,7 @@ impl Pools {
             Err(e) => {
                 let failure = Outcome::Permanent { status: "5.1.2".into(), diagnostic: e.to_string(), remote: None };
                 let outcomes = job.recipients.iter().map(|&(i, _)| (i, failure.clone())).collect();
-                (self.report)(job.home, JobResult { id: job.id, outcomes, split: false });
+                (self.report)(job.home, JobResult { id: job.id, outcomes });
                 return;
             }
         };
@@ -250,12 +250,19 @@ impl Pools {
             }
             Err(e) => outcomes.extend(job.recipients.iter().map(|&(i, _)| (i, client_failure(&e, remote)))),
         }
+        if outcomes.is_empty() && !rest.is_empty() {
+            // The remote took none of them (452 to every RCPT): another connection now would
+            // only loop, so they wait for the retry schedule like any temporary failure.
+            let refused =
+                temporary("4.5.3", "the remote took no recipient of this message (452)", Some(remote.to_string()));
+            outcomes.extend(rest.drain(..).map(|(i, _)| (i, refused.clone())));
+        }
         let delivered = outcomes.iter().filter(|(_, o)| *o == Outcome::Delivered).count();
         if delivered > 0 {
             self.stats.sent(&job.domain, job.body.len() as u64);
         }
         let remainder = (!rest.is_empty()).then(|| Job { recipients: rest, ..job.clone() });
-        (self.report)(job.home, JobResult { id: job.id, outcomes, split: remainder.is_some() });
+        (self.report)(job.home, JobResult { id: job.id, outcomes });
         remainder
     }
 
@@ -275,7 +282,7 @@ impl Pools {
         };
         for job in jobs {
             let outcomes = job.recipients.iter().map(|&(i, _)| (i, failure.clone())).collect();
-            (self.report)(job.home, JobResult { id: job.id, outcomes, split: false });
+            (self.report)(job.home, JobResult { id: job.id, outcomes });
         }
     }
 
