@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::connector::connectors;
 use super::host::{hostname, online_cpus};
 use super::reader::{boolean, duration, nonzero, size, text, uint, Reason, Section};
-use super::security::{auth, tls};
+use super::security::{auth, auth_without_tls, tls};
 use super::validate::{self, domain_name, domain_pattern, socket_addr};
 use super::{
     Access, Admin, Auth, AuthMode, Config, Delivery, Domain, DomainKind, Limits, ListMode, OutboundSecurity, Relay,
@@ -212,6 +212,9 @@ struct Site {
 
 fn virtual_servers(root: &mut Section, server: &Server, site: &Site) -> Vec<VirtualServer> {
     if !root.has("virtual_server") {
+        if let Some(reason) = auth_without_tls(&site.auth, &site.tls) {
+            root.error("auth.anonymous", reason);
+        }
         return vec![VirtualServer {
             name: DEFAULT_VS_NAME.to_string(),
             bind: vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 25)],
@@ -235,7 +238,7 @@ fn virtual_servers(root: &mut Section, server: &Server, site: &Site) -> Vec<Virt
 fn virtual_server(sec: &mut Section, server: &Server, site: &Site) -> VirtualServer {
     let name = sec.require("name", text(non_empty)).unwrap_or_default();
     let bind = bind(sec);
-    VirtualServer {
+    let vs = VirtualServer {
         name,
         bind,
         state: sec.get("state", text(vs_state)).unwrap_or(VsState::Started),
@@ -245,7 +248,11 @@ fn virtual_server(sec: &mut Section, server: &Server, site: &Site) -> VirtualSer
         access: sec.table("access").map_or_else(|| site.access.clone(), |mut a| access(&mut a, &site.access)),
         tls: sec.table("tls").map_or_else(|| site.tls.clone(), |mut t| tls(&mut t, &site.tls)),
         auth: sec.table("auth").map_or_else(|| site.auth.clone(), |mut a| auth(&mut a, &site.auth)),
+    };
+    if let Some(reason) = auth_without_tls(&vs.auth, &vs.tls) {
+        sec.error("auth.anonymous", reason);
     }
+    vs
 }
 
 pub(super) fn non_empty(name: &str) -> Result<String, Reason> {

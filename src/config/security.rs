@@ -66,6 +66,14 @@ pub(super) fn auth(sec: &mut Section, base: &Auth) -> Auth {
     auth
 }
 
+/// `anonymous = false` with AUTH allowed only over TLS needs a certificate, or nobody could
+/// send mail (AUTH would always get 538, MAIL always 530).
+pub(super) fn auth_without_tls(auth: &Auth, tls: &Tls) -> Option<&'static str> {
+    (!auth.anonymous && auth.require_tls_for_basic && tls.certificate.is_none()).then_some(
+        "anonymous = false with require_tls_for_basic = true needs a [tls] certificate and key, or nobody could send mail",
+    )
+}
+
 fn file_path(path: &str) -> Result<PathBuf, Reason> {
     if path.is_empty() {
         return Err("expected a file path, got an empty string".into());

@@ -70,7 +70,14 @@ impl Users {
         let mut hashes = HashMap::new();
         for (i, entry) in file.user.into_iter().enumerate() {
             check_name(&entry.name).map_err(|e| format!("user[{i}]: {e}"))?;
-            PasswordHash::new(&entry.hash).map_err(|e| format!("user[{i}].hash: not a PHC hash string ({e})"))?;
+            let parsed =
+                PasswordHash::new(&entry.hash).map_err(|e| format!("user[{i}].hash: not a PHC hash string ({e})"))?;
+            if !matches!(parsed.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d") {
+                return Err(format!(
+                    "user[{i}].hash: {} is not an argon2 hash (`tern user add` writes one)",
+                    parsed.algorithm
+                ));
+            }
             if hashes.insert(entry.name.clone(), entry.hash).is_some() {
                 return Err(format!("user[{i}]: {:?} appears twice", entry.name));
             }
@@ -170,6 +177,10 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("[[user]]\nname = \"a\"\n", "missing field `hash`"),
             ("[[user]]\nname = \"a\"\nhash = \"plain\"\n", "user[0].hash: not a PHC hash string"),
+            (
+                "[[user]]\nname = \"a\"\nhash = \"$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2g\"\n",
+                "user[0].hash: pbkdf2-sha256 is not an argon2 hash",
+            ),
             ("[[user]]\nname = \"\"\nhash = \"$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA\"\n", "user[0]: invalid"),
             ("[[user]]\nname = \"a\"\nhash = \"h\"\nrole = 1\n", "unknown field `role`"),
             ("user = 3\n", "invalid type"),

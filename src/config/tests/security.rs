@@ -91,6 +91,16 @@ fn file_problems_have_key_paths() {
         (format!("[auth]\nusers = \"{}\"", p(d, "bad-users.toml")), "auth.users", "missing field `hash`"),
         (format!("[auth]\nusers = \"{}\"", p(d, "none.toml")), "auth.users", "cannot read"),
         ("[auth]\nanonymous = false".into(), "auth.anonymous", "nobody could send mail"),
+        (
+            format!("[auth]\nanonymous = false\nusers = \"{}\"", p(d, "users.toml")),
+            "auth.anonymous",
+            "needs a [tls] certificate",
+        ),
+        (
+            format!("{vs}[virtual_server.auth]\nanonymous = false\nusers = \"{}\"", p(d, "users.toml")),
+            "virtual_server[0].auth.anonymous",
+            "needs a [tls] certificate",
+        ),
         (format!("{vs}[virtual_server.auth]\nbasic = \"yes\""), "virtual_server[0].auth.basic", "true or false"),
         ("[auth]\npassword = \"x\"".into(), "auth.password", "unknown key"),
     ];
