@@ -129,7 +129,8 @@ fn failures_grow_the_delay_then_close() {
 fn anonymous_off_needs_auth_for_mail() {
     let (dir, sec) = security();
     let users = dir.path().join("users.toml").display().to_string();
-    let mut s = session_with(&format!("[auth]\nanonymous = false\nusers = \"{users}\"\n"), &sec);
+    let auth = format!("[auth]\nanonymous = false\nrequire_tls_for_basic = false\nusers = \"{users}\"\n");
+    let mut s = session_with(&auth, &sec);
     run(&mut s, &[("EHLO c", "250"), ("MAIL FROM:<a@b.test>", "530 5.7.0")]);
     s.tls_started(tls13());
     run(&mut s, &[("EHLO c", "250"), ("AUTH PLAIN AGFsaWNlAHB3", "verify alice pw")]);

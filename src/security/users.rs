@@ -178,7 +178,7 @@ mod tests {
             ("[[user]]\nname = \"a\"\n", "missing field `hash`"),
             ("[[user]]\nname = \"a\"\nhash = \"plain\"\n", "user[0].hash: not a PHC hash string"),
             (
-                "[[user]]\nname = \"a\"\nhash = \"$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2g\"\n",
+                "[[user]]\nname = \"a\"\nhash = \"$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA\"\n",
                 "user[0].hash: pbkdf2-sha256 is not an argon2 hash",
             ),
             ("[[user]]\nname = \"\"\nhash = \"$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA\"\n", "user[0]: invalid"),
