@@ -1,6 +1,8 @@
 //! The one way shards talk to each other: glommio channel-mesh messages. Jobs go to the owner
 //! shard of their destination, results come back to the shard whose spool holds the message.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use glommio::channels::channel_mesh::{Full, MeshBuilder, Receivers, Senders};
@@ -24,9 +26,17 @@ pub fn builder(shards: usize) -> Builder {
     MeshBuilder::full(shards, CHANNEL_SIZE)
 }
 
-/// This shard's end of the mesh.
+#[cfg(test)]
+#[path = "mesh_tests.rs"]
+mod tests;
+
+/// This shard's end of the mesh. Messages to one shard arrive in the order they were sent:
+/// once a channel is full, later messages queue behind the waiting ones.
 pub struct Mesh {
     senders: Senders<ShardMsg>,
+    /// Per destination: messages waiting for room in its channel, oldest first, while a drain
+    /// task runs for it (`Some`, possibly empty while its last message waits).
+    backlog: RefCell<Vec<Option<VecDeque<ShardMsg>>>>,
 }
 
 impl Mesh {
@@ -43,28 +53,44 @@ impl Mesh {
             })
             .detach();
         }
-        Ok(Rc::new(Mesh { senders }))
+        let backlog = RefCell::new((0..senders.nr_consumers()).map(|_| None).collect());
+        Ok(Rc::new(Mesh { senders, backlog }))
     }
 
     pub fn me(&self) -> usize {
         self.senders.peer_id()
     }
 
-    /// Sends to another shard; waits in a task when that shard's channel is full.
+    /// Sends to another shard, in order; when its channel is full the message waits in the
+    /// backlog, which one task drains.
     pub fn send(self: &Rc<Self>, to: usize, msg: ShardMsg) {
         use glommio::{GlommioError, ResourceType};
+        if let Some(waiting) = self.backlog.borrow_mut()[to].as_mut() {
+            waiting.push_back(msg);
+            return;
+        }
         match self.senders.try_send_to(to, msg) {
             Ok(()) => {}
             Err(GlommioError::WouldBlock(ResourceType::Channel(msg))) => {
-                let me = self.clone();
-                glommio::spawn_local(async move {
-                    if me.senders.send_to(to, msg).await.is_err() {
-                        tracing::error!("shard mesh: shard {to} is gone");
-                    }
-                })
-                .detach();
+                self.backlog.borrow_mut()[to] = Some(VecDeque::from([msg]));
+                glommio::spawn_local(self.clone().drain(to)).detach();
             }
             Err(e) => tracing::error!("shard mesh: cannot send to shard {to}: {e}"),
+        }
+    }
+
+    /// Sends the backlog for `to`, oldest first, waiting for room each time; then sends go
+    /// straight to the channel again.
+    async fn drain(self: Rc<Self>, to: usize) {
+        loop {
+            let next = self.backlog.borrow_mut()[to].as_mut().and_then(VecDeque::pop_front);
+            let Some(msg) = next else {
+                self.backlog.borrow_mut()[to] = None;
+                return;
+            };
+            if self.senders.send_to(to, msg).await.is_err() {
+                tracing::error!("shard mesh: shard {to} is gone");
+            }
         }
     }
 }
