@@ -3,20 +3,10 @@
 
 mod common;
 
-use common::sink::{Behaviour, Sink};
+use common::sink::{self, Behaviour, Sink};
 use common::{config, unique_ip, wait_until, Tern};
 use std::time::{Duration, Instant};
 use tern::dns::{Responder, Zone};
-
-fn routed(dns: &Responder, sink_addr: std::net::SocketAddr, delivery: &str) -> String {
-    format!(
-        "[delivery]\ndns_servers = [\"{}\"]\nretry_intervals = [\"1s\"]\nsubsequent_retry_interval = \"1s\"\n\
-         {delivery}\n[[domain]]\nname = \"far.test\"\nkind = \"remote\"\nallow_relay = true\nroute_to = \"[{}]:{}\"\n",
-        dns.addr(),
-        sink_addr.ip(),
-        sink_addr.port()
-    )
-}
 
 /// A remote that answers "452 4.5.3" to every RCPT never takes a recipient: that is not a
 /// split (nothing to send on another connection now), so the recipients are deferred like any
@@ -26,7 +16,8 @@ fn routed(dns: &Responder, sink_addr: std::net::SocketAddr, delivery: &str) -> S
 fn a_remote_that_refuses_every_rcpt_with_452_is_retried_with_backoff_and_expires() {
     let sink = Sink::start(&unique_ip(), 0, Behaviour { max_recipients: Some(0), ..Behaviour::default() });
     let dns = Responder::start(Zone::default()).unwrap();
-    let tern = Tern::start(&config(1, &routed(&dns, sink.addr, "expiration = \"4s\"\ndelay_notification = \"0s\"")));
+    let tern =
+        Tern::start(&config(1, &sink::routed(&dns, sink.addr, "expiration = \"4s\"\ndelay_notification = \"0s\"")));
     let mut smtp = tern.connect();
     smtp.cmd("EHLO client.test", 250);
     let reply = smtp.send_message("alice@tern.test", &["x@far.test"], "Subject: 452\r\n\r\nbody\r\n");
@@ -56,7 +47,7 @@ fn a_failed_badmail_does_not_make_a_delivered_recipient_go_out_again_after_resta
     let sink =
         Sink::start(&unique_ip(), 0, Behaviour { unknown: vec!["nobody@far.test".into()], ..Behaviour::default() });
     let dns = Responder::start(Zone::default()).unwrap();
-    let mut tern = Tern::start(&config(1, &routed(&dns, sink.addr, "")));
+    let mut tern = Tern::start(&config(1, &sink::routed(&dns, sink.addr, "")));
     let badmail = tern.data().join("badmail");
     std::fs::remove_dir_all(&badmail).unwrap();
     std::fs::write(&badmail, b"not a directory").unwrap();

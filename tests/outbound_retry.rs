@@ -3,20 +3,10 @@
 
 mod common;
 
-use common::sink::{Behaviour, Sink};
+use common::sink::{self, Behaviour, Sink};
 use common::{config, unique_ip, wait_until, Tern};
 use std::time::Duration;
 use tern::dns::{Responder, Zone};
-
-fn routed(dns: &Responder, sink_addr: std::net::SocketAddr, delivery: &str) -> String {
-    format!(
-        "[delivery]\ndns_servers = [\"{}\"]\nretry_intervals = [\"1s\"]\nsubsequent_retry_interval = \"1s\"\n\
-         {delivery}\n[[domain]]\nname = \"far.test\"\nkind = \"remote\"\nallow_relay = true\nroute_to = \"[{}]:{}\"\n",
-        dns.addr(),
-        sink_addr.ip(),
-        sink_addr.port()
-    )
-}
 
 fn send(tern: &Tern, from: &str, to: &str) {
     let mut smtp = tern.connect();
@@ -35,7 +25,7 @@ fn dead_addr() -> std::net::SocketAddr {
 fn temporary_failures_are_retried_until_delivered() {
     let sink = Sink::start(&unique_ip(), 0, Behaviour { tempfail_first: 2, ..Behaviour::default() });
     let dns = Responder::start(Zone::default()).unwrap();
-    let mut tern = Tern::start(&config(1, &routed(&dns, sink.addr, "")));
+    let mut tern = Tern::start(&config(1, &sink::routed(&dns, sink.addr, "")));
     send(&tern, "a@sender.test", "x@far.test");
     wait_until(Duration::from_secs(20), || sink.count() == 1, || "delivered after two 451s".into());
     assert_eq!(sink.record.lock().unwrap().tempfailed, 2);
@@ -51,7 +41,8 @@ fn temporary_failures_are_retried_until_delivered() {
 #[test]
 fn expiration_bounces_with_5_4_7_after_a_delay_notice() {
     let dns = Responder::start(Zone::default()).unwrap();
-    let tern = Tern::start(&config(1, &routed(&dns, dead_addr(), "expiration = \"4s\"\ndelay_notification = \"1s\"")));
+    let tern =
+        Tern::start(&config(1, &sink::routed(&dns, dead_addr(), "expiration = \"4s\"\ndelay_notification = \"1s\"")));
     send(&tern, "alice@tern.test", "x@far.test");
     wait_until(
         Duration::from_secs(30),
@@ -73,7 +64,7 @@ fn a_failing_message_from_the_null_sender_goes_to_badmail_not_to_an_ndr() {
     let sink =
         Sink::start(&unique_ip(), 0, Behaviour { unknown: vec!["nobody@far.test".into()], ..Behaviour::default() });
     let dns = Responder::start(Zone::default()).unwrap();
-    let tern = Tern::start(&config(1, &routed(&dns, sink.addr, "")));
+    let tern = Tern::start(&config(1, &sink::routed(&dns, sink.addr, "")));
     send(&tern, "", "nobody@far.test");
     let badmail = tern.data().join("badmail");
     wait_until(Duration::from_secs(20), || tern.metric("tern_badmail_total") == 1.0, || "badmail".into());
@@ -92,7 +83,7 @@ fn a_failing_message_from_the_null_sender_goes_to_badmail_not_to_an_ndr() {
 fn the_masquerade_domain_replaces_a_local_sender_domain() {
     let sink = Sink::start(&unique_ip(), 0, Behaviour::default());
     let dns = Responder::start(Zone::default()).unwrap();
-    let tern = Tern::start(&config(1, &routed(&dns, sink.addr, "masquerade_domain = \"masq.test\"")));
+    let tern = Tern::start(&config(1, &sink::routed(&dns, sink.addr, "masquerade_domain = \"masq.test\"")));
     send(&tern, "alice@tern.test", "x@far.test");
     send(&tern, "bob@elsewhere.test", "y@far.test");
     wait_until(Duration::from_secs(20), || sink.count() == 2, || "two delivered".into());

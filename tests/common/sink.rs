@@ -277,3 +277,15 @@ fn read_data(reader: &mut impl BufRead) -> std::io::Result<String> {
         data.extend_from_slice(&line);
     }
 }
+
+/// Delivery settings that send `far.test` to the sink at `sink_addr` (DNS from `dns`), retrying
+/// every second, with `delivery` (more `[delivery]` keys) added.
+pub fn routed(dns: &tern::dns::Responder, sink_addr: SocketAddr, delivery: &str) -> String {
+    format!(
+        "[delivery]\ndns_servers = [\"{}\"]\nretry_intervals = [\"1s\"]\nsubsequent_retry_interval = \"1s\"\n\
+         {delivery}\n[[domain]]\nname = \"far.test\"\nkind = \"remote\"\nallow_relay = true\nroute_to = \"[{}]:{}\"\n",
+        dns.addr(),
+        sink_addr.ip(),
+        sink_addr.port()
+    )
+}
