@@ -87,7 +87,11 @@ impl Session {
             }
         }
         let addr = self.stamp(to);
-        self.tx.as_mut().expect("checked above").rcpts.push(addr);
+        let rcpts = &mut self.tx.as_mut().expect("checked above").rcpts;
+        // A recipient given twice gets one copy (domains compare without case).
+        if !rcpts.iter().any(|r| same_mailbox(r, &addr)) {
+            rcpts.push(addr);
+        }
         Step::Reply(Reply::new(250, Status(2, 1, 5), "Recipient OK"))
     }
 
@@ -97,6 +101,15 @@ impl Session {
             addr.domain = Some(self.vs.default_domain.clone());
         }
         addr.to_text()
+    }
+}
+
+/// Whether two `local@domain` addresses name the same mailbox: the local part exactly (RFC
+/// 5321 §2.4: it may be case-sensitive), the domain without regard to case.
+fn same_mailbox(a: &str, b: &str) -> bool {
+    match (a.rsplit_once('@'), b.rsplit_once('@')) {
+        (Some((la, da)), Some((lb, db))) => la == lb && da.eq_ignore_ascii_case(db),
+        _ => a == b,
     }
 }
 

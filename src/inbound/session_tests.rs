@@ -192,3 +192,20 @@ fn access_lists_decide_admission() {
     let reply = s.refuse_connection(DenyReason::Dns);
     assert_eq!((reply.code, reply.status.unwrap().to_string()), (554, "5.7.1".into()));
 }
+
+#[test]
+fn a_recipient_given_twice_gets_one_copy() {
+    let mut s = session("");
+    run(
+        &mut s,
+        &[
+            ("EHLO c", "250"),
+            ("MAIL FROM:<a@b.test>", "250"),
+            ("RCPT TO:<bob@tern.test>", "250 2.1.5"),
+            ("RCPT TO:<bob@TERN.test>", "250 2.1.5"),
+            ("RCPT TO:<Bob@tern.test>", "250 2.1.5"),
+            ("RCPT TO:<bob>", "250 2.1.5"),
+        ],
+    );
+    assert_eq!(s.tx.as_ref().unwrap().rcpts, ["bob@tern.test", "Bob@tern.test"]);
+}
