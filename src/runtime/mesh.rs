@@ -26,10 +26,6 @@ pub fn builder(shards: usize) -> Builder {
     MeshBuilder::full(shards, CHANNEL_SIZE)
 }
 
-#[cfg(test)]
-#[path = "mesh_tests.rs"]
-mod tests;
-
 /// This shard's end of the mesh. Messages to one shard arrive in the order they were sent:
 /// once a channel is full, later messages queue behind the waiting ones.
 pub struct Mesh {

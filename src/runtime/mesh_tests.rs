@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::{LocalExecutorBuilder, Placement};
 
-use super::{Mesh, ShardMsg};
+use super::mesh::{Mesh, ShardMsg};
 use crate::outbound::JobResult;
 
 const SENT: usize = 6;

@@ -2,6 +2,8 @@
 //! its own spool shard, listeners and sessions.
 
 pub mod mesh;
+#[cfg(test)]
+mod mesh_tests;
 mod reload;
 mod shard;
 mod socket;
